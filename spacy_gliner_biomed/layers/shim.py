@@ -1,0 +1,51 @@
+"""thinc shim for the GLiNER torch model: serializes it as a GLiNER folder, not as a pickle.
+
+`to_bytes` packs the files `checkpoint.save_checkpoint` would write (config JSON, safetensors
+weights, tokenizer files) into msgpack; `from_bytes` unpacks them and goes through the same strict
+loader as any GLiNER folder. A saved pipeline is therefore self-contained and offline.
+"""
+import tempfile
+from pathlib import Path
+from typing import Dict, Optional
+
+import srsly
+from thinc.shims import PyTorchShim
+
+from ..checkpoint import GlinerCheckpoint, load_checkpoint, write_folder
+
+
+class GlinerShim(PyTorchShim):
+    def __init__(self, checkpoint: Optional[GlinerCheckpoint] = None):
+        super().__init__(checkpoint.model if checkpoint is not None else None)
+        self.checkpoint = checkpoint
+
+    def set_checkpoint(self, checkpoint: GlinerCheckpoint) -> None:
+        self.checkpoint = checkpoint
+        self._model = checkpoint.model
+
+    def finish_update(self, optimizer) -> None:
+        super().finish_update(optimizer)
+        self.checkpoint.model.clear_label_cache()
+
+    def to_bytes(self) -> bytes:
+        files: Optional[Dict[str, bytes]] = None
+        if self.checkpoint is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                write_folder(self.checkpoint, Path(tmp))
+                files = {
+                    str(p.relative_to(tmp)): p.read_bytes() for p in sorted(Path(tmp).rglob("*")) if p.is_file()
+                }
+        return srsly.msgpack_dumps({"gliner_folder": files})
+
+    def from_bytes(self, bytes_data: bytes) -> "GlinerShim":
+        files = srsly.msgpack_loads(bytes_data)["gliner_folder"]
+        if files is None:
+            self.checkpoint, self._model = None, None
+            return self
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, data in files.items():
+                target = Path(tmp) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            self.set_checkpoint(load_checkpoint(tmp))
+        return self
