@@ -1,0 +1,134 @@
+"""Inference speed on CPU: gliner_biomed vs the `gliner` package vs `gliner-spacy` vs the bare encoder.
+
+    python benchmarks/speed.py --uni CKPT_UNI --bi CKPT_BI [--n 400] [--threads 2]
+
+Same checkpoint, same 400 sentences (NCBI-disease test), 5 labels (and 100 for the bi-encoder and
+the 100-label rows). Every measurement runs in its own process so peak RSS is that system's own.
+The "floor" is the bare transformer forward over the same sub-token inputs (prompt included for
+the uni-encoder), length-sorted batches of 32, no GLiNER head at all. Prints a Markdown table.
+Reference checkpoints: `python ../shared/tools/reference_checkpoint.py {uni,bi} OUT`.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bio" / "ncbi-disease" / "iob" / "test.tsv"
+LABELS_5 = ["disease", "chemical", "gene", "species", "cell type"]
+
+
+def labels_n(n: int):
+    extra = [f"entity type number {i}" for i in range(n)]
+    return (LABELS_5 + extra)[:n]
+
+
+def read_sentences(path: Path, n: int):
+    sents, words = [], []
+    for line in path.read_text(encoding="utf8").splitlines() + [""]:
+        if line.strip():
+            words.append(line.split("\t")[0])
+        elif words:
+            sents.append(" ".join(words))
+            words = []
+    return sents[:n]
+
+
+def run_one(system: str, ckpt: str, n_labels: int, texts, threads: int) -> dict:
+    import torch
+
+    torch.set_num_threads(threads)
+    labels = labels_n(n_labels)
+    if system == "gliner_biomed":
+        import spacy
+
+        nlp = spacy.blank("en")
+        nlp.add_pipe("gliner_biomed", config={"checkpoint": ckpt, "labels": labels})
+        run = lambda: [len(d.ents) for d in nlp.pipe(texts, batch_size=64)]
+    elif system == "gliner":
+        from gliner import GLiNER
+
+        model = GLiNER.from_pretrained(ckpt)
+        run = lambda: [len(x) for x in model.inference(texts, labels, batch_size=8)]
+    elif system == "gliner-spacy":
+        import spacy
+        from gliner import GLiNER
+        from gliner_spacy.pipeline import GlinerSpacy
+
+        nlp = spacy.blank("en")
+        nlp.add_pipe("gliner_spacy", config={"gliner_model": ckpt, "labels": labels})
+        run = lambda: [len(d.ents) for d in nlp.pipe(texts)]
+    elif system == "floor":
+        import spacy
+
+        nlp = spacy.blank("en")
+        ner = nlp.add_pipe("gliner_biomed", config={"checkpoint": ckpt, "labels": labels})
+        ckp = ner.checkpoint
+        feat, encoder = ckp.featurizer, ckp.model.token_rep_layer
+        prompts = tuple(labels)
+        docs = [[t.text for t in doc if not t.is_space] for doc in nlp.pipe(texts)]
+        docs.sort(key=len)
+
+        def run():
+            with torch.inference_mode():
+                for b in range(0, len(docs), 32):
+                    chunk = docs[b : b + 32]
+                    batch = feat.encode(chunk, [prompts] * len(chunk))
+                    encoder.bert_layer(batch.input_ids, batch.attention_mask)
+    else:
+        raise ValueError(system)
+    run()  # warm-up (first-call allocations, label cache of nobody)
+    start = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - start
+    return {"docs_per_s": len(texts) / elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--uni", required=True)
+    ap.add_argument("--bi", required=True)
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--systems", default="gliner_biomed,gliner,gliner-spacy,floor")
+    ap.add_argument("--labels", default="5,100")
+    ap.add_argument("--_one", nargs=3, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    texts = read_sentences(DATA, a.n)
+    if a._one:
+        system, kind, n_labels = a._one
+        print(json.dumps(run_one(system, getattr(a, kind), int(n_labels), texts, a.threads)))
+        return
+    rows = []
+    for kind in ("uni", "bi"):
+        for n_labels in [int(x) for x in a.labels.split(",")]:
+            for system in a.systems.split(","):
+                cmd = [sys.executable, __file__, "--uni", a.uni, "--bi", a.bi, "--n", str(a.n),
+                       "--threads", str(a.threads), "--_one", system, kind, str(n_labels)]
+                out = subprocess.run(cmd, capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(out.stderr[-2000:], file=sys.stderr)
+                    continue
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                rows.append((kind, n_labels, system, result))
+                print(f"{kind} {n_labels} {system}: {result}", file=sys.stderr)
+    print(f"\n{len(texts)} NCBI-disease test sentences, {a.threads} threads, docs/s (higher is better)\n")
+    print("| encoder | labels | system | docs/s | vs gliner | vs floor | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, n_labels, system, r in rows:
+        base = {(k, n, s): x["docs_per_s"] for k, n, s, x in rows}
+        ref = base.get((kind, n_labels, "gliner"))
+        floor = base.get((kind, n_labels, "floor"))
+        vs_ref = f"{r['docs_per_s'] / ref:.2f}x" if ref else "-"
+        vs_floor = f"{r['docs_per_s'] / floor:.2f}x" if floor else "-"
+        print(f"| {kind} | {n_labels} | {system} | {r['docs_per_s']:.1f} | {vs_ref} | {vs_floor} | {r['peak_rss_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
