@@ -53,7 +53,7 @@ SCORE_KEY = "gliner_biomed_score"
         "multi_label": False,
         "spans_key": None,
         "overwrite_ents": False,
-        "batch_size": 32,
+        "batch_size": 8,
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
@@ -133,7 +133,7 @@ class GlinerBiomed(TrainablePipe):
         multi_label: bool = False,
         spans_key: Optional[str] = None,
         overwrite_ents: bool = False,
-        batch_size: int = 32,
+        batch_size: int = 8,
     ) -> None:
         self.vocab = vocab
         self.model = model

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import srsly
+import torch
 from thinc.shims import PyTorchShim
 
 from ..checkpoint import GlinerCheckpoint, load_checkpoint, write_folder
@@ -22,6 +23,13 @@ class GlinerShim(PyTorchShim):
     def set_checkpoint(self, checkpoint: GlinerCheckpoint) -> None:
         self.checkpoint = checkpoint
         self._model = checkpoint.model
+
+    def predict(self, inputs):
+        """As PyTorchShim.predict, minus flipping every module back to train mode after each batch."""
+        if self._model.training:
+            self._model.eval()
+        with torch.inference_mode():
+            return self._model(*inputs.args, **inputs.kwargs)
 
     def finish_update(self, optimizer) -> None:
         super().finish_update(optimizer)
