@@ -1,0 +1,189 @@
+"""Behaviour of the `gliner_biomed` component: labels, thresholds, outputs, batching, windows."""
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from spacy_gliner_biomed.errors import GlinerError
+
+from conftest import LABELS, TEXTS
+
+
+def make_nlp(checkpoint, **config):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(checkpoint), "labels": LABELS, **config})
+    return nlp
+
+
+def ents(doc):
+    return [(e.start, e.end, e.label_, round(e._.score, 5)) for e in doc.ents]
+
+
+@pytest.fixture
+def uni(tiny_checkpoints):
+    return tiny_checkpoints["uni"]
+
+
+def test_ready_without_initialize_and_writes_scored_ents(uni):
+    nlp = make_nlp(uni, threshold=0.3)
+    docs = list(nlp.pipe(TEXTS))
+    found = [e for doc in docs for e in doc.ents]
+    assert found
+    for e in found:
+        assert e.label_ in LABELS
+        assert 0.3 < e._.score <= 1.0
+
+
+def test_batching_does_not_change_predictions(uni):
+    nlp = make_nlp(uni, threshold=0.3)
+    one_by_one = [ents(nlp(t)) for t in TEXTS]
+    nlp.get_pipe("gliner_biomed").cfg["batch_size"] = 3
+    batched = [ents(d) for d in nlp.pipe(TEXTS, batch_size=4)]
+    for a, b in zip(one_by_one, batched):
+        assert [x[:3] for x in a] == [x[:3] for x in b]
+        assert [x[3] for x in a] == pytest.approx([x[3] for x in b], abs=1e-4)
+
+
+def test_labels_as_descriptions_write_the_label(uni):
+    described = {"DISEASE": "disease", "CHEMICAL": "chemical", "GENE": "gene or gene product"}
+    plain = [ents(d) for d in make_nlp(uni, threshold=0.3).pipe(TEXTS)]
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(uni), "labels": described, "threshold": 0.3})
+    renamed = [ents(d) for d in nlp.pipe(TEXTS)]
+    to_name = {v: k for k, v in described.items()}
+    assert renamed == [[(s, e, to_name[lab], sc) for s, e, lab, sc in row] for row in plain]
+
+
+def test_per_label_thresholds(uni):
+    base = [ents(d) for d in make_nlp(uni, threshold=0.3).pipe(TEXTS)]
+    counts = {}
+    for row in base:
+        for *_, label, _ in row:
+            counts[label] = counts.get(label, 0) + 1
+    silenced = max(counts, key=counts.get)
+    strict = [ents(d) for d in make_nlp(uni, threshold=0.3, label_thresholds={silenced: 1.0}).pipe(TEXTS)]
+    assert all(label != silenced for row in strict for *_, label, _ in row)
+    assert sum(map(len, strict)) > 0
+
+
+def test_labels_change_on_the_live_component(uni):
+    nlp = make_nlp(uni, threshold=0.3)
+    ner = nlp.get_pipe("gliner_biomed")
+    ner.labels = ["chemical"]
+    changed = [ents(d) for d in nlp.pipe(TEXTS)]
+    fresh = spacy.blank("en")
+    fresh.add_pipe("gliner_biomed", config={"checkpoint": str(uni), "labels": ["chemical"], "threshold": 0.3})
+    assert changed == [ents(d) for d in fresh.pipe(TEXTS)]
+    assert nlp.get_pipe("gliner_biomed").cfg["labels"] == ["chemical"]
+
+
+def test_existing_ents_kept_unless_overwrite(uni):
+    text = TEXTS[0]
+    predicted = make_nlp(uni, threshold=0.3)(text).ents
+    assert predicted
+    target = predicted[0]
+    for overwrite in (False, True):
+        nlp = spacy.blank("en")
+
+        @spacy.Language.component(f"preset_{overwrite}")
+        def preset(doc):
+            doc.ents = [Span(doc, target.start, target.end, label="PRESET")]
+            return doc
+
+        nlp.add_pipe(f"preset_{overwrite}")
+        nlp.add_pipe("gliner_biomed", config={"checkpoint": str(uni), "labels": LABELS, "threshold": 0.3, "overwrite_ents": overwrite})
+        doc = nlp(text)
+        labels = [e.label_ for e in doc.ents]
+        assert ("PRESET" in labels) is (not overwrite)
+        if not overwrite:
+            assert len(doc.ents) == len(predicted)  # the preset took the place of the prediction
+
+
+def test_spans_key_nested_and_multi_label(uni):
+    nlp = make_nlp(uni, threshold=0.3, spans_key="bio", multi_label=True)
+    doc = nlp(TEXTS[0])
+    group = doc.spans["bio"]
+    assert len(group) > 0 and not doc.ents
+    assert list(group.attrs["scores"]) == [s._.score for s in group]
+    boundaries = [(s.start, s.end) for s in group]
+    # nested decoding: no two spans partially overlap
+    for a in boundaries:
+        for b in boundaries:
+            overlap = a[0] < b[1] and b[0] < a[1]
+            nested = (a[0] <= b[0] and b[1] <= a[1]) or (b[0] <= a[0] and a[1] <= b[1])
+            assert not overlap or nested
+
+
+def test_multi_label_scores_are_kept_per_label(uni):
+    nlp = make_nlp(uni, threshold=0.01, spans_key="sc", multi_label=True, flat_ner=True)
+    doc = nlp(TEXTS[2])
+    by_bounds = {}
+    for span in doc.spans["sc"]:
+        by_bounds.setdefault((span.start, span.end), []).append(span)
+    shared = [spans for spans in by_bounds.values() if len(spans) > 1]
+    assert shared, "a threshold of 0.01 should give some spans several labels"
+    for spans in shared:
+        scores = {s.label_: s._.score for s in spans}
+        assert len(set(scores.values())) == len(scores)  # each label its own score
+
+
+def test_writing_nested_to_doc_ents_is_refused(uni):
+    nlp = spacy.blank("en")
+    with pytest.raises(GlinerError, match="E025"):
+        nlp.add_pipe("gliner_biomed", config={"checkpoint": str(uni), "labels": LABELS, "flat_ner": False})
+    with pytest.raises(GlinerError, match="E025"):
+        nlp.add_pipe("gliner_biomed", config={"checkpoint": str(uni), "labels": LABELS, "multi_label": True})
+
+
+def test_whitespace_tokens_are_skipped_and_spans_align(uni):
+    nlp = make_nlp(uni, threshold=0.3)
+    text = "Cisplatin-induced  nephrotoxicity\n\nwas seen in   BRCA1 carriers."
+    doc = nlp(text)
+    assert any(t.is_space for t in doc)
+    compact = nlp(" ".join(text.split()))
+    squash = lambda ents: [(" ".join(e.text.split()), e.label_, round(e._.score, 4)) for e in ents]
+    assert squash(doc.ents) == squash(compact.ents) and doc.ents
+    for e in doc.ents:
+        assert not e[0].is_space and not e[-1].is_space
+
+
+def test_sentence_aware_windows_match_sentence_by_sentence(uni):
+    """Windows are cut at sentence boundaries: with room for one sentence per window, a long doc
+    gets exactly the entities of each sentence processed alone."""
+    nlp = make_nlp(uni, threshold=0.3)
+    nlp.add_pipe("sentencizer", first=True)
+    ner = nlp.get_pipe("gliner_biomed")
+    sentences = TEXTS[:4] * 6
+    doc = nlp(" ".join(sentences))
+    lengths = [len(s) for s in doc.sents]
+    assert len(lengths) == len(sentences)
+    ner.checkpoint.config["max_len"] = max(lengths)  # no two sentences fit one window
+    assert min(lengths) * 2 > max(lengths)
+    doc = nlp(" ".join(sentences))
+    expected = []
+    for sent in doc.sents:
+        alone = nlp(sent.text)
+        expected += [(e.start + sent.start, e.end + sent.start, e.label_) for e in alone.ents]
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == expected
+    assert doc.ents[-1].start > len(doc) - 30  # the end of the doc was processed too
+
+
+def test_long_doc_without_sentences_is_windowed_without_loss(uni):
+    nlp = make_nlp(uni, threshold=0.3)
+    ner = nlp.get_pipe("gliner_biomed")
+    ner.checkpoint.config["max_len"] = 30
+    doc = nlp(" ".join(TEXTS * 8))
+    assert doc.ents
+    assert doc.ents[-1].end > len(doc) - 15
+    # every entity is a valid, non-overlapping span of at most max_width words
+    for a, b in zip(doc.ents, doc.ents[1:]):
+        assert a.end <= b.start
+    assert all(len(e) <= 12 for e in doc.ents)
+
+
+def test_score_extension_accepts_writes_from_other_components(uni):
+    nlp = make_nlp(uni)
+    doc = nlp("Aspirin helps.")
+    span = Span(doc, 0, 1, label="X")
+    span._.score = 0.25
+    assert Span(doc, 0, 1, label="X")._.score == 0.25
+    assert Span(doc, 0, 1, label="Y")._.score is None
