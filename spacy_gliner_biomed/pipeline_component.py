@@ -6,6 +6,7 @@ model in batches of `batch_size`, so padding stays small; span probabilities are
 label and decoded per doc (`decoding.py`); entities go to `doc.ents` or `doc.spans[spans_key]`
 with their confidence in `Span._.score`.
 """
+import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -38,6 +39,16 @@ num_rnn_layers = 1
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 SCORE_KEY = "gliner_biomed_score"
+
+
+def _single_thread_after_fork() -> None:
+    """`nlp.pipe(n_process=N)` forks workers; torch's OpenMP pool is not fork-safe and a child that
+    enters a parallel region after the parent used one hangs. One thread per worker process is
+    also the right split of the cores."""
+    torch.set_num_threads(1)
+
+
+os.register_at_fork(after_in_child=_single_thread_after_fork)
 
 
 @Language.factory(
