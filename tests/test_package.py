@@ -1,0 +1,45 @@
+"""Packaging promises: light import, entry points, registered architectures, CLI."""
+import json
+import subprocess
+import sys
+
+import spacy
+
+from conftest import LABELS, TEXTS
+
+
+def test_creating_a_pipeline_does_not_import_transformers():
+    """spaCy imports every spacy_factories entry point on Language(): ours must stay cheap."""
+    code = "import sys, spacy; nlp = spacy.blank('en'); assert 'gliner_biomed' in nlp.factories; print('transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_architectures_are_registered():
+    for name in ("spacy_gliner_biomed.UniEncoder.v1", "spacy_gliner_biomed.BiEncoder.v1"):
+        assert spacy.registry.architectures.get(name)
+
+
+def test_cli_export_and_annotate(tiny_checkpoints, tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": LABELS, "threshold": 0.3})
+    nlp.to_disk(tmp_path / "pipeline")
+    cli = [sys.executable, "-m", "spacy_gliner_biomed"]
+    subprocess.run(cli + ["export", str(tmp_path / "pipeline"), str(tmp_path / "gliner")], check=True, capture_output=True)
+    assert (tmp_path / "gliner" / "gliner_config.json").is_file()
+    runs = []
+    for model in (tmp_path / "pipeline", tmp_path / "gliner"):
+        out = subprocess.run(cli + ["annotate", str(model), "--labels", *LABELS, "--threshold", "0.3"],
+                             input="\n".join(TEXTS), capture_output=True, text=True, check=True)
+        runs.append([json.loads(line) for line in out.stdout.splitlines()])
+    expected = [[{"start": e.start_char, "end": e.end_char, "text": e.text, "label": e.label_, "score": round(e._.score, 4)}
+                 for e in doc.ents] for doc in nlp.pipe(TEXTS)]
+    assert runs[0] == runs[1] == expected
+
+
+def test_cli_reports_bad_checkpoint(tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "gliner_config.json").write_text(json.dumps({"span_mode": "token_level"}))
+    out = subprocess.run([sys.executable, "-m", "spacy_gliner_biomed", "annotate", str(tmp_path / "bad"), "--labels", "x"],
+                         input="a", capture_output=True, text=True)
+    assert out.returncode == 1 and "E013" in out.stderr and "Traceback" not in out.stderr
