@@ -26,7 +26,7 @@ LABELS_5 = ["disease", "chemical", "gene", "species", "cell type"]
 
 
 def labels_n(n: int):
-    extra = [f"entity type number {i}" for i in range(n)]
+    extra = [f"type {i}" for i in range(n)]
     return (LABELS_5 + extra)[:n]
 
 

@@ -187,3 +187,22 @@ def test_score_extension_accepts_writes_from_other_components(uni):
     span._.score = 0.25
     assert Span(doc, 0, 1, label="X")._.score == 0.25
     assert Span(doc, 0, 1, label="Y")._.score is None
+
+
+def test_bi_encoder_encodes_each_label_set_once(tiny_checkpoints, monkeypatch):
+    nlp = make_nlp(tiny_checkpoints["bi"], threshold=0.3)
+    ner = nlp.get_pipe("gliner_biomed")
+    encoder = ner.checkpoint.model.token_rep_layer
+    calls = []
+    original = encoder.encode_labels
+    monkeypatch.setattr(encoder, "encode_labels", lambda *a: calls.append(1) or original(*a))
+    first = [ents(d) for d in nlp.pipe(TEXTS, batch_size=2)]
+    again = [ents(d) for d in nlp.pipe(TEXTS, batch_size=2)]
+    assert len(calls) == 1 and first == again
+    ner.labels = ["chemical"]
+    list(nlp.pipe(TEXTS))
+    assert len(calls) == 2
+    ner.checkpoint.model.clear_label_cache()  # what a weight update does
+    ner.labels = LABELS
+    assert [ents(d) for d in nlp.pipe(TEXTS)] == first
+    assert len(calls) == 3

@@ -117,3 +117,18 @@ def test_spacy_package(tiny_checkpoints, tmp_path):
     package_model = next((tmp_path / "packages").rglob("gliner_biomed/model"))
     loaded = spacy.load(package_model.parent.parent)
     assert predictions(loaded) == predictions(nlp)
+
+
+def test_checkpoint_naming_hub_backbones_loads_offline(tiny_checkpoints, checkpoint_copy, kind):
+    """`model_name` / `labels_encoder` are hub ids in published checkpoints: never fetched."""
+    config_file = checkpoint_copy / "gliner_config.json"
+    config = json.loads(config_file.read_text())
+    config["model_name"] = "microsoft/deberta-v3-small"
+    if kind == "bi":
+        config["labels_encoder"] = "sentence-transformers/all-MiniLM-L6-v2"
+    config_file.write_text(json.dumps(config))
+    loaded, original = spacy.blank("en"), spacy.blank("en")
+    loaded.add_pipe("gliner_biomed", config={"checkpoint": str(checkpoint_copy), "labels": LABELS, "threshold": 0.3})
+    original.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints[kind]), "labels": LABELS, "threshold": 0.3})
+    assert predictions(loaded) == predictions(original)
+    assert any(predictions(loaded))

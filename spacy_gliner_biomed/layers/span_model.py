@@ -25,6 +25,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 # Logit given to span slots that do not exist (end past the text): sigmoid() of it is 0.
 INVALID_SPAN_LOGIT = -1.0e4
+# Label sets whose folded bi-encoder vectors are kept at once.
+LABEL_CACHE_SIZE = 16
 
 
 @dataclass
@@ -220,6 +222,8 @@ class GlinerSpanModel(nn.Module):
         vectors = self.token_rep_layer.encode_labels(inputs["input_ids"], inputs["attention_mask"])
         folded = self.span_rep_layer.span_rep_layer.fold_labels(self.prompt_rep_layer(vectors))
         if not self.training:
+            if len(self._label_cache) >= LABEL_CACHE_SIZE:  # labels changed often: forget the oldest
+                self._label_cache.pop(next(iter(self._label_cache)))
             self._label_cache[prompts] = folded
         return folded
 
