@@ -60,7 +60,6 @@ def run_one(system: str, ckpt: str, n_labels: int, texts, threads: int) -> dict:
     elif system == "gliner-spacy":
         import spacy
         from gliner import GLiNER
-        from gliner_spacy.pipeline import GlinerSpacy
 
         nlp = spacy.blank("en")
         nlp.add_pipe("gliner_spacy", config={"gliner_model": ckpt, "labels": labels})

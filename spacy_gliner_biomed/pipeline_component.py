@@ -16,7 +16,6 @@ from spacy.pipeline import TrainablePipe
 from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
-from spacy.util import filter_spans
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
 

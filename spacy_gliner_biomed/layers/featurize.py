@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from ..errors import Errors, GlinerError
+from ..errors import GlinerError
 from .span_model import EncodedBatch
 
 

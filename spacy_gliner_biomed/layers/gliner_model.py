@@ -1,6 +1,6 @@
 """The thinc Model around the GLiNER torch module: words + label prompts in, span logits out."""
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 from thinc.api import ArgsKwargs, Model
