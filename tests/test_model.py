@@ -28,3 +28,33 @@ def test_begin_update_backpropagates_to_encoder_and_heads(tiny_checkpoints, kind
         assert param.grad is not None and param.grad.abs().sum() > 0, name
     # label slots a row does not have get no score gradient
     assert not output.label_mask[3, 1:].any()
+
+
+def test_initialize_builds_from_a_backbone_and_round_trips(tmp_path, kind):
+    """No checkpoint: nlp.initialize() builds a fresh model on the backbone (here a tiny local one)."""
+    from conftest import make_tiny_backbone
+
+    backbone = make_tiny_backbone(tmp_path / "backbone", hidden=32, seed=3)
+    arch = "UniEncoder" if kind == "uni" else "BiEncoder"
+    model = {"@architectures": f"spacy_gliner_biomed.{arch}.v1", "backbone": str(backbone), "hidden_size": 48}
+    if kind == "bi":
+        model["labels_backbone"] = str(backbone)
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("gliner_biomed", config={"labels": LABELS, "model": model, "threshold": 0.45})
+    nlp.initialize()
+    config = ner.checkpoint.config
+    assert config["hidden_size"] == 48 and bool(config.get("labels_encoder")) == (kind == "bi")
+    if kind == "uni":  # <<ENT>>/<<SEP>> appended after the backbone's vocabulary
+        tokenizer = ner.checkpoint.featurizer.tokenizer
+        assert tokenizer.convert_tokens_to_ids("<<ENT>>") == config["class_token_index"] == 30522
+    # the backbone's pretrained weights were kept
+    from transformers import AutoModel
+
+    pretrained = AutoModel.from_pretrained(str(backbone)).state_dict()
+    ours = ner.checkpoint.model.token_rep_layer.bert_layer.model.state_dict()
+    assert torch.equal(ours["encoder.layer.0.attention.self.query.weight"], pretrained["encoder.layer.0.attention.self.query.weight"])
+    before = [[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(TEXTS)]
+    assert any(before)
+    nlp.to_disk(tmp_path / "pipeline")
+    loaded = spacy.load(tmp_path / "pipeline")
+    assert [[(e.start, e.end, e.label_) for e in d.ents] for d in loaded.pipe(TEXTS)] == before
