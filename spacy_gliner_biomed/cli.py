@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from .errors import GlinerError
+from .labels import validate_thresholds
 
 
 def export(pipeline: str, out: str, component: str = "gliner_biomed", overwrite: bool = False) -> Path:
@@ -21,18 +22,23 @@ def export(pipeline: str, out: str, component: str = "gliner_biomed", overwrite:
     return nlp.get_pipe(component).export_gliner(out, overwrite=overwrite)
 
 
-def annotate(model: str, labels: List[str], threshold: float, lines) -> None:
+def annotate(model: str, labels: List[str], threshold: Optional[float], lines) -> None:
+    """A GLiNER folder gets the given labels and threshold (default 0.5); a saved pipeline keeps
+    its own labels and threshold unless they are given."""
     import spacy
 
     if (Path(model) / "gliner_config.json").is_file():
         nlp = spacy.blank("en")
-        nlp.add_pipe("gliner_biomed", config={"checkpoint": model, "labels": labels, "threshold": threshold})
+        config = {"checkpoint": model, "labels": labels, "threshold": 0.5 if threshold is None else threshold}
+        nlp.add_pipe("gliner_biomed", config=config)
     else:
         nlp = spacy.load(model)
         ner = nlp.get_pipe("gliner_biomed")
         if labels:
             ner.labels = labels
-        ner.cfg["threshold"] = threshold
+        if threshold is not None:
+            validate_thresholds(threshold, None, ner.labels)
+            ner.cfg["threshold"] = threshold
     texts = (line.rstrip("\n") for line in lines)
     for doc in nlp.pipe(texts, batch_size=64):
         ents = [{"start": e.start_char, "end": e.end_char, "text": e.text, "label": e.label_, "score": round(e._.score, 4)}
@@ -51,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = commands.add_parser("annotate", help="entities for each line of standard input, as JSON lines")
     p.add_argument("model")
     p.add_argument("--labels", nargs="+", default=[])
-    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--threshold", type=float, default=None, help="default: the pipeline's own, or 0.5")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":

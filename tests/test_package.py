@@ -42,6 +42,20 @@ def test_cli_export_and_annotate(tiny_checkpoints, tmp_path):
     assert runs[0] == runs[1] == expected
 
 
+def test_cli_keeps_a_pipelines_threshold_and_checks_a_given_one(tiny_checkpoints, tmp_path):
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": LABELS, "threshold": 0.99})
+    nlp.to_disk(tmp_path / "pipeline")
+    cli = [sys.executable, "-m", "spacy_gliner_biomed", "annotate", str(tmp_path / "pipeline")]
+    out = subprocess.run(cli, input=TEXTS[0], capture_output=True, text=True, check=True)
+    got = [e["score"] for e in json.loads(out.stdout)]
+    assert got == [round(e._.score, 4) for e in nlp(TEXTS[0]).ents] and got
+    ner.cfg["threshold"] = 0.5
+    assert len(got) < len(nlp(TEXTS[0]).ents)  # the pipeline's 0.99 applied, not a default 0.5
+    bad = subprocess.run(cli + ["--threshold", "2"], input="a", capture_output=True, text=True)
+    assert bad.returncode == 1 and "E006" in bad.stderr
+
+
 def test_cli_reports_bad_checkpoint(tmp_path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "gliner_config.json").write_text(json.dumps({"span_mode": "token_level"}))
