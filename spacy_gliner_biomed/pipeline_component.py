@@ -7,6 +7,8 @@ label and decoded per doc (`decoding.py`); entities go to `doc.ents` or `doc.spa
 with their confidence in `Span._.score`.
 """
 import os
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -24,6 +26,16 @@ from .errors import Errors, GlinerError
 from .labels import LabelSet, LabelsArg, validate_thresholds
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
 from .layers.span_model import span_mask
+from .training import (
+    DATASET_KEY,
+    NEGATIVES_KEY,
+    GoldSpan,
+    TrainingRow,
+    TrainingSettings,
+    focal_bce_loss,
+    sample_label_sets,
+    span_targets,
+)
 from .windows import Window, plan_windows
 
 DEFAULT_MODEL_CONFIG = """
@@ -64,6 +76,7 @@ os.register_at_fork(after_in_child=_single_thread_after_fork)
         "spans_key": None,
         "overwrite_ents": False,
         "batch_size": 8,
+        "training": TrainingSettings().to_cfg(),
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
@@ -80,6 +93,7 @@ def make_gliner_biomed(
     spans_key: Optional[str],
     overwrite_ents: bool,
     batch_size: int,
+    training: Dict[str, Any],
 ) -> "GlinerBiomed":
     """Create a `gliner_biomed` component.
 
@@ -93,6 +107,7 @@ def make_gliner_biomed(
     spans_key (Optional[str]): Write doc.spans[spans_key] instead of doc.ents.
     overwrite_ents (bool): Replace existing doc.ents instead of keeping them.
     batch_size (int): Word windows per forward pass.
+    training (Dict[str, Any]): Loss, label sampling and learning-rate settings (`TrainingSettings`).
     """
     return GlinerBiomed(
         nlp.vocab,
@@ -107,6 +122,7 @@ def make_gliner_biomed(
         spans_key=spans_key,
         overwrite_ents=overwrite_ents,
         batch_size=batch_size,
+        training=training,
     )
 
 
@@ -144,6 +160,7 @@ class GlinerBiomed(TrainablePipe):
         spans_key: Optional[str] = None,
         overwrite_ents: bool = False,
         batch_size: int = 8,
+        training: Optional[Dict[str, Any]] = None,
     ) -> None:
         self.vocab = vocab
         self.model = model
@@ -166,8 +183,11 @@ class GlinerBiomed(TrainablePipe):
             "overwrite_ents": bool(overwrite_ents),
             "batch_size": batch_size,
             "checkpoint": checkpoint,
+            "training": TrainingSettings.from_cfg(training).to_cfg(),
+            "trained_on": [],
         }
         self._label_set = label_set
+        self._configure_shim()
         register_score_extension()
         if checkpoint is not None and Path(checkpoint).exists():
             from .checkpoint import load_checkpoint
@@ -292,21 +312,155 @@ class GlinerBiomed(TrainablePipe):
                 new = [s for s in spans if not any(i in taken for i in range(s.start, s.end))]
                 doc.ents = list(doc.ents) + new
 
-    # -- training hooks (the loss and update come with the training issue) ----------------------
+    # -- training ---------------------------------------------------------------------------------
+    @property
+    def training_settings(self) -> TrainingSettings:
+        return TrainingSettings.from_cfg(self.cfg.get("training"))
+
+    def _configure_shim(self) -> None:
+        settings = self.training_settings
+        shim = get_shim(self.model)
+        shim.encoder_lr_scale = settings.encoder_lr_scale
+        shim.max_grad_norm = settings.max_grad_norm
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """One step of the GLiNER loss on a batch of examples (gold from `reference` docs).
+
+        Each example gets its own label set (gold types plus in-batch negatives, `training.py`);
+        long docs are cut into the same windows as at inference. Windows are sorted by length and
+        run in forwards of at most `batch_size` windows, whose gradients add up before the single
+        optimizer step. Dropout is the model's own (`dropout` in the architecture); `drop` is unused.
+        """
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        rows = self._training_rows(list(examples))
+        if not rows:
+            return losses
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i].words))
+        batch_size = self.cfg["batch_size"]
+        total = 0.0
+        for b in range(0, len(order), batch_size):
+            chunk = [rows[i] for i in order[b : b + batch_size]]
+            output, backprop = self.model.begin_update(GlinerInput([r.words for r in chunk], [r.prompts for r in chunk]))
+            loss, d_logits = self.get_loss(chunk, output)
+            backprop(d_logits)
+            total += loss
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += total
+        return losses
+
+    def get_loss(self, examples: Sequence[TrainingRow], scores: GlinerOutput) -> Tuple[float, torch.Tensor]:
+        """Loss and gradient for the span logits of a forward over training rows (`update` turns
+        `Example`s into rows: windows with their sampled label sets and gold spans)."""
+        targets, mask = span_targets(scores, examples)
+        return focal_bce_loss(scores.logits, targets, mask, self.training_settings)
+
+    def _training_rows(self, examples: Sequence[Example]) -> List[TrainingRow]:
+        checkpoint = self.checkpoint
+        featurizer = checkpoint.featurizer
+        docs = [eg.reference for eg in examples]
+        gold = [self._gold_spans(doc) for doc in docs]
+        label_sets = sample_label_sets(
+            [[label for _, _, label in spans] for spans in gold],
+            [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
+            self.training_settings,
+            shared=featurizer.is_bi_encoder,
+        )
+        descriptions = self.label_descriptions
+        max_width = checkpoint.max_width
+        rows: List[TrainingRow] = []
+        for i, (doc, spans, label_set) in enumerate(zip(docs, gold, label_sets)):
+            words, token_index = _doc_words(doc)
+            if not words or not label_set:
+                continue
+            prompts = tuple(descriptions.get(label, label) for label in label_set)
+            slot = {label: c for c, label in enumerate(label_set)}
+            token_budget = featurizer.max_tokens - featurizer.prompt_cost(prompts)
+            if token_budget < 1:
+                raise GlinerError(Errors.E024.format(prompt=featurizer.prompt_cost(prompts), budget=featurizer.max_tokens))
+            windows = plan_windows(
+                i,
+                words,
+                featurizer.subtoken_counts([words])[0],
+                max_words=checkpoint.max_len,
+                token_budget=token_budget,
+                margin=max_width - 1,
+                sentence_starts=_sentence_starts(doc, token_index),
+            )
+            too_long = [s for s in spans if s[1] - s[0] >= max_width]
+            if too_long:
+                warnings.warn(
+                    f"[W001] {len(too_long)} gold span(s) are longer than max_width={max_width} words and "
+                    f"cannot be learned (e.g. {' '.join(words[too_long[0][0] : too_long[0][1] + 1])!r})."
+                )
+            for w in windows:
+                targets = [
+                    (start - w.start, end - w.start, slot[label])
+                    for start, end, label in spans
+                    if label in slot and w.core_start <= start < w.core_end and end - start < max_width
+                ]
+                rows.append(
+                    TrainingRow(
+                        tuple(words[w.start : w.end]), prompts, targets, w.core_start - w.start, w.core_end - w.start
+                    )
+                )
+        return rows
+
+    def _gold_spans(self, doc: Doc) -> List[GoldSpan]:
+        """Gold entities as word spans: doc.spans[spans_key] when the component writes spans, else doc.ents."""
+        spans_key = self.cfg["spans_key"]
+        spans = doc.spans.get(spans_key, []) if spans_key is not None else doc.ents
+        word_of = {t: w for w, t in enumerate(_doc_words(doc)[1])}
+        gold = []
+        for span in spans:
+            inside = [word_of[t.i] for t in span if t.i in word_of]
+            if inside:
+                gold.append((inside[0], inside[-1], span.label_))
+        return gold
+
     def initialize(
         self,
         get_examples: Callable[[], Iterable[Example]],
         *,
         nlp: Optional[Language] = None,
         labels: Optional[LabelsArg] = None,
+        checkpoint: Optional[str] = None,
     ) -> None:
-        """Build the model from its backbone(s) unless weights are already loaded; set labels."""
-        if labels is not None:
-            self.labels = labels
+        """Get weights (a GLiNER `checkpoint`, the ones already loaded, or a new model on the
+        architecture's backbone) and labels (given, already set, or the gold labels of the examples).
+
+        Also records which corpora (`doc.user_data["gliner_biomed.dataset"]`) the examples come from,
+        so zero-shot evaluation can refuse datasets the model was trained on.
+        """
         shim = get_shim(self.model)
-        if shim.checkpoint is None and self.cfg.get("checkpoint") is not None:
+        if checkpoint is not None:
+            from .checkpoint import load_checkpoint
+
+            shim.set_checkpoint(load_checkpoint(checkpoint))
+            self.cfg["checkpoint"] = str(checkpoint)
+        elif shim.checkpoint is None and self.cfg.get("checkpoint") is not None:
             raise GlinerError(Errors.E020.format(name=self.name, path=self.cfg["checkpoint"]))
         self.model.initialize()
+        found: Dict[str, None] = {}
+        datasets: Dict[str, None] = {}
+        for eg in get_examples():
+            found.update((label, None) for *_, label in self._gold_spans(eg.reference))
+            if DATASET_KEY in eg.reference.user_data:
+                datasets[eg.reference.user_data[DATASET_KEY]] = None
+        if labels is not None:
+            self.labels = labels
+        elif not self._label_set and found:
+            self.labels = sorted(found)
+        self.cfg["trained_on"] = sorted(set(self.cfg.get("trained_on", [])) | set(datasets))
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
         spans_key = self.cfg["spans_key"]
@@ -324,12 +478,30 @@ class GlinerBiomed(TrainablePipe):
     def from_bytes(self, bytes_data, *, exclude=tuple()):
         super().from_bytes(bytes_data, exclude=exclude)
         self._label_set = LabelSet.from_arg(self.cfg["labels"])
+        self._configure_shim()
         return self
 
     def from_disk(self, path, *, exclude=tuple()):
         super().from_disk(path, exclude=exclude)
         self._label_set = LabelSet.from_arg(self.cfg["labels"])
+        self._configure_shim()
         return self
+
+    def to_disk(self, path, *, exclude=tuple()):
+        """As TrainablePipe.to_disk, but the model file is replaced atomically: a training run
+        interrupted while saving `model-last` leaves the previous complete model in place."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        super().to_disk(path, exclude=(*exclude, "model"))
+        if "model" not in exclude:
+            data = self.model.to_bytes()
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".model-", delete=False) as tmp:
+                try:
+                    tmp.write(data)
+                except BaseException:
+                    os.unlink(tmp.name)
+                    raise
+            os.replace(tmp.name, path / "model")
 
     def export_gliner(self, path: Union[str, Path], *, overwrite: bool = False) -> Path:
         """Write the model as a GLiNER folder (loads in `gliner.GLiNER.from_pretrained`)."""

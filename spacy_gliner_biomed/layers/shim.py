@@ -10,15 +10,22 @@ from typing import Dict, Optional
 
 import srsly
 import torch
+from thinc.api import torch2xp, xp2torch
 from thinc.shims import PyTorchShim
 
 from ..checkpoint import GlinerCheckpoint, load_checkpoint, write_folder
+
+ENCODER_PREFIX = "token_rep_layer."
 
 
 class GlinerShim(PyTorchShim):
     def __init__(self, checkpoint: Optional[GlinerCheckpoint] = None):
         super().__init__(checkpoint.model if checkpoint is not None else None)
         self.checkpoint = checkpoint
+        # The transformer learns at `encoder_lr_scale` x the optimizer's rate (the heads at 1x),
+        # after the gradients are clipped to `max_grad_norm` as a whole; the component sets these.
+        self.encoder_lr_scale = 1.0
+        self.max_grad_norm = 0.0
 
     def set_checkpoint(self, checkpoint: GlinerCheckpoint) -> None:
         self.checkpoint = checkpoint
@@ -32,7 +39,16 @@ class GlinerShim(PyTorchShim):
             return self._model(*inputs.args, **inputs.kwargs)
 
     def finish_update(self, optimizer) -> None:
-        super().finish_update(optimizer)
+        """One optimizer step: global-norm clipping, then spaCy's optimizer per parameter, with a
+        smaller learning rate for the encoder(s) (`token_rep_layer.*`, as the reference splits them)."""
+        params = [(name, p) for name, p in self._model.named_parameters() if p.grad is not None]
+        if self.max_grad_norm > 0 and params:
+            torch.nn.utils.clip_grad_norm_([p for _, p in params], self.max_grad_norm)
+        for name, param in params:
+            scale = self.encoder_lr_scale if name.startswith(ENCODER_PREFIX) else 1.0
+            data, _ = optimizer((self.id, name), torch2xp(param.data), torch2xp(param.grad), lr_scale=scale)
+            param.data = xp2torch(data, device=param.device)
+            param.grad = None
         self.checkpoint.model.clear_label_cache()
 
     def to_bytes(self) -> bytes:
