@@ -19,11 +19,13 @@ def build_uni_encoder(
     max_len: int = 384,
     dropout: float = 0.4,
     num_rnn_layers: int = 1,
+    embed_ent_token: bool = True,
 ) -> Model[GlinerInput, GlinerOutput]:
-    """Labels prompted beside the text in one encoder (the original GLiNER)."""
+    """Labels prompted beside the text in one encoder (the original GLiNER). A label's vector is
+    read at its `<<ENT>>` marker, or at the label's first token with `embed_ent_token = false`."""
     return gliner_model(
         dict(backbone=backbone, hidden_size=hidden_size, max_width=max_width, max_len=max_len,
-             dropout=dropout, num_rnn_layers=num_rnn_layers)
+             dropout=dropout, num_rnn_layers=num_rnn_layers, embed_ent_token=embed_ent_token)
     )
 
 

@@ -39,6 +39,7 @@ def new_checkpoint(
     max_len: int = 384,
     dropout: float = 0.4,
     num_rnn_layers: int = 1,
+    embed_ent_token: bool = True,
 ) -> GlinerCheckpoint:
     """A GLiNER model on pretrained backbone(s), heads randomly initialised, ready to train.
 
@@ -62,7 +63,7 @@ def new_checkpoint(
         "sep_token": SEP_TOKEN,
         "subtoken_pooling": "first",
         "words_splitter_type": "whitespace",
-        "embed_ent_token": True,
+        "embed_ent_token": embed_ent_token,
         "fuse_layers": False,
         "post_fusion_schema": "",
         "max_types": 25,

@@ -81,3 +81,109 @@ def test_loss_and_gradients_equal_the_reference(tiny_checkpoints, kind, alpha, g
         torch.testing.assert_close(param.grad, ref_grad, rtol=1e-3, atol=max(1e-3 * float(ref_grad.abs().max()), 1e-6))
         compared += 1
     assert compared > 20
+
+
+TRAIN_DATA = [
+    ("Cisplatin causes nephrotoxicity in rats.", [(0, 9, "chemical"), (17, 31, "disease")]),
+    ("Mutations in BRCA1 cause breast cancer.", [(13, 18, "gene"), (25, 38, "disease")]),
+    ("Aspirin was given.", [(0, 7, "chemical")]),
+    ("No abnormality was found.", []),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_backbone(tmp_path_factory):
+    from conftest import make_tiny_backbone
+
+    return make_tiny_backbone(tmp_path_factory.mktemp("backbone") / "bert", hidden=64, seed=3)
+
+
+def _train_nlp(backbone, kind):
+    """A pipeline on the tiny random backbone. The uni-encoder reads label vectors at the label's
+    own first token (`embed_ent_token = false`): a random 2-layer encoder cannot learn in 150 steps
+    to route a label into its `<<ENT>>` marker (the default path's gradients are checked against
+    the reference above). Every batch type is a negative (`max_neg_type_ratio`), so the prompts seen
+    in training have the composition of the prompt at inference."""
+    model = {"@architectures": f"spacy_gliner_biomed.{'UniEncoder' if kind == 'uni' else 'BiEncoder'}.v1",
+             "backbone": str(backbone), "hidden_size": 48, "dropout": 0.0}
+    if kind == "uni":
+        model["embed_ent_token"] = False
+    else:
+        model["labels_backbone"] = str(backbone)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"model": model, "training": {"encoder_lr_scale": 1.0, "max_neg_type_ratio": 5}})
+    return nlp
+
+
+def test_overfitting_IO(tiny_backbone, kind, tmp_path):
+    """spaCy's overfitting test: a few sentences, loss falls to ~0, exact predictions that survive
+    to_disk/spacy.load, and nlp.evaluate F1 = 1.0."""
+    from spacy.training import Example
+    from spacy.util import fix_random_seed
+    from thinc.api import Adam
+
+    fix_random_seed(0)
+    nlp = _train_nlp(tiny_backbone, kind)
+    examples = [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in TRAIN_DATA]
+    nlp.initialize(get_examples=lambda: examples)
+    ner = nlp.get_pipe("gliner_biomed")
+    assert ner.labels == ("chemical", "disease", "gene")
+    optimizer = Adam(1e-3)
+    first = None
+    for _ in range(150):
+        losses = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        first = losses["gliner_biomed"] if first is None else first
+    assert losses["gliner_biomed"] < 0.01 < first
+    texts = [text for text, _ in TRAIN_DATA]
+    predicted = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+    assert predicted == [sorted(ents) for _, ents in TRAIN_DATA]
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    assert [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in loaded.pipe(texts)] == predicted
+    assert nlp.evaluate(examples)["ents_f"] == 1.0
+
+
+def test_label_sets_follow_the_reference_sampling():
+    random.seed(0)
+    settings = TrainingSettings(max_types=3, max_neg_type_ratio=1)
+    positives = [["disease", "disease"], ["gene"], [], ["chemical"]]
+    negatives = [None, None, None, ["protein", "cell line"]]
+    for _ in range(50):
+        sets = sample_label_sets(positives, negatives, settings, shared=False)
+        assert {"disease"} <= set(sets[0]) <= {"disease", "gene", "chemical"} and len(sets[0]) <= 3
+        assert "gene" in sets[1] and len(sets[1]) <= 2  # one entity: at most one negative
+        assert len(sets[2]) == 1 and sets[2][0] in {"disease", "gene", "chemical"}  # empty: one in-batch type
+        assert set(sets[3]) == {"chemical", "protein", "cell line"}  # explicit negatives replace sampling
+    orders = {sample_label_sets(positives, negatives, settings, shared=False)[3] for _ in range(50)}
+    assert len(orders) > 1  # shuffled
+    shared = sample_label_sets(positives, negatives, settings, shared=True)
+    assert len(set(shared)) == 1 and set(shared[0]) == {"disease", "gene", "chemical", "protein", "cell line"}
+    capped = sample_label_sets([["a", "b", "c", "d", "e"]], [None], TrainingSettings(max_types=2), shared=False)
+    assert len(capped[0]) == 2
+
+
+def test_targets_mask_windows_and_padding():
+    from spacy_gliner_biomed.layers.gliner_model import GlinerOutput
+
+    rows = [TrainingRow(("a", "b", "c", "d"), ("x", "y"), [(1, 2, 1)], 1, 3), TrainingRow(("a", "b"), ("x",), [(0, 0, 0)], 0, 2)]
+    logits = torch.zeros(2, 4, 3, 2)
+    output = GlinerOutput(logits, torch.tensor([4, 2]), torch.tensor([[True, True], [True, False]]))
+    targets, mask = span_targets(output, rows)
+    assert targets.sum() == 2 and targets[0, 1, 1, 1] == 1 and targets[1, 0, 0, 0] == 1
+    assert not mask[0, 0].any() and not mask[0, 3].any()  # starts outside the core
+    assert mask[0, 1, 2].all() and not mask[0, 2, 2].any()  # span past the row's end
+    assert not mask[1, :, :, 1].any()  # padded label slot
+    loss, d = focal_bce_loss(logits, targets, mask, TrainingSettings(focal_alpha=-1.0))
+    assert loss == pytest.approx(float(mask.sum()) * float(torch.log(torch.tensor(2.0))), rel=1e-6)
+    assert (d[~mask] == 0).all() and d[0, 1, 1, 1] == pytest.approx(-0.5)
+
+
+def test_batch_by_length_keeps_every_item_once():
+    random.seed(0)
+    batcher = configure_batch_by_length(size=3, buffer=6, get_length=len)
+    items = ["x" * n for n in [5, 1, 9, 3, 7, 2, 8, 4]]
+    batches = list(batcher(items))
+    assert sorted(i for b in batches for i in b) == sorted(items)
+    # the first buffer of 6 sorts to 1,2,3 | 5,7,9; the rest is 4,8
+    assert sorted(sorted(map(len, b)) for b in batches) == [[1, 2, 3], [4, 8], [5, 7, 9]]
