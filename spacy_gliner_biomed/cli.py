@@ -4,6 +4,10 @@
         Write a pipeline's gliner_biomed model as a GLiNER folder (loads in `gliner`).
     annotate MODEL --labels disease chemical ... [--threshold 0.5] < texts.txt
         MODEL is a GLiNER folder or a saved pipeline; prints one JSON line of entities per input line.
+    convert DATASET... --data ../shared/data --out corpus
+        Corpora (IOB2, PubTator, brat, GLiNER JSON) to .spacy files with natural-language labels.
+    evaluate PIPELINE DATASET.spacy... [--out DIR]
+        Strict and relaxed P/R/F1 per dataset and label, as Markdown and JSON.
 """
 import argparse
 import json
@@ -11,7 +15,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from .corpora import add_convert_parser, run_convert
 from .errors import GlinerError
+from .evaluation import add_evaluate_parser, run_evaluate
 from .labels import validate_thresholds
 
 
@@ -58,7 +64,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("model")
     p.add_argument("--labels", nargs="+", default=[])
     p.add_argument("--threshold", type=float, default=None, help="default: the pipeline's own, or 0.5")
+    add_convert_parser(commands)
+    add_evaluate_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "convert":
+        return run_convert(args)
+    if args.command == "evaluate":
+        return run_evaluate(args)
     try:
         if args.command == "export":
             print(export(args.pipeline, args.out, args.component, args.overwrite))

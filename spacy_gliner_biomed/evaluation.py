@@ -264,16 +264,27 @@ def _trained_on(cfg: Mapping[str, Any]) -> List[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _run(nlp: Language, ner, ds: Dataset, label_set: LabelSet, batch_size: int) -> Tuple[List[List[Triple]], float]:
+def _fresh_doc(vocab: Vocab, doc: Doc) -> Doc:
+    """The same tokens and sentence boundaries, without the gold."""
+    sent_starts = [bool(t.is_sent_start) for t in doc] if doc.has_annotation("SENT_START") else None
+    return Doc(vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc], sent_starts=sent_starts)
+
+
+def _run(
+    nlp: Language, ner, ds: Dataset, label_set: LabelSet, batch_size: int, progress: bool = False
+) -> Tuple[List[List[Triple]], float]:
     """Predict on copies of the docs with the same tokens (gold boundaries stay token boundaries);
     components after `ner` are skipped so that only its output (and what feeds it) is scored."""
+    from tqdm import tqdm
+
     ner.labels = label_set
-    fresh = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in ds.docs]
+    fresh = [_fresh_doc(nlp.vocab, d) for d in ds.docs]
     later = nlp.pipe_names[nlp.pipe_names.index(ner.name) + 1 :]
     spans_key = ner.cfg.get("spans_key")
     start = time.perf_counter()
     with nlp.select_pipes(disable=later):
-        predicted = list(nlp.pipe(fresh, batch_size=batch_size))
+        docs = nlp.pipe(fresh, batch_size=batch_size)
+        predicted = list(tqdm(docs, total=len(fresh), desc=ds.name, unit="doc", disable=not progress, file=sys.stderr))
     seconds = time.perf_counter() - start
     pred = [
         [(s.start_char, s.end_char, s.label_) for s in (doc.spans.get(spans_key, []) if spans_key else doc.ents)]
@@ -292,6 +303,7 @@ def evaluate(
     allow_train: bool = False,
     threshold: Optional[float] = None,
     batch_size: int = 64,
+    progress: bool = False,
 ) -> Dict[str, Any]:
     """Score `component` on each dataset, with that dataset's labels (or `labels`), and return the report.
 
@@ -324,7 +336,7 @@ def evaluate(
     try:
         ner.cfg["threshold"] = used_threshold
         for ds, label_set, setting in plans:
-            pred, seconds = _run(nlp, ner, ds, label_set, batch_size)
+            pred, seconds = _run(nlp, ner, ds, label_set, batch_size, progress)
             names = set(label_set.names)
             all_gold = [_gold_spans(doc) for doc in ds.docs]
             gold = [[g for g in doc_gold if g[2] in names] for doc_gold in all_gold]
@@ -424,7 +436,10 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         description="Score a saved pipeline's gliner_biomed component on .spacy datasets; prints Markdown.",
     )
     p.add_argument("pipeline", help="a saved pipeline (folder or package, as spacy.load takes)")
-    p.add_argument("datasets", nargs="+", metavar="DATASET", help=".spacy files with gold spans")
+    p.add_argument("datasets", nargs="+", metavar="DATASET",
+                   help=".spacy files with gold spans, or dataset names with --corpus")
+    p.add_argument("--corpus", default=None,
+                   help="a `convert` output folder: a DATASET that is not a file means CORPUS/DATASET/test.spacy")
     p.add_argument("--component", default="gliner_biomed")
     p.add_argument("--threshold", type=float, default=None, help="default: the pipeline's own")
     p.add_argument("--labels", nargs="+", default=None, help="default: each dataset's own labels")
@@ -439,6 +454,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Run `evaluate` from parsed arguments: 0, or 1 with the error on stderr for bad input."""
     import spacy
 
+    if args.corpus is not None:
+        args.datasets = [d if Path(d).is_file() else str(Path(args.corpus) / d / "test.spacy") for d in args.datasets]
     try:
         for path in args.datasets:
             if not Path(path).is_file():
@@ -456,6 +473,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             allow_train=args.allow_train,
             threshold=args.threshold,
             batch_size=args.batch_size,
+            progress=True,
         )
     except GlinerError as err:
         print(err, file=sys.stderr)

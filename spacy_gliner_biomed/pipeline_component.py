@@ -396,12 +396,6 @@ class GlinerBiomed(TrainablePipe):
                 margin=max_width - 1,
                 sentence_starts=_sentence_starts(doc, token_index),
             )
-            too_long = [s for s in spans if s[1] - s[0] >= max_width]
-            if too_long:
-                warnings.warn(
-                    f"[W001] {len(too_long)} gold span(s) are longer than max_width={max_width} words and "
-                    f"cannot be learned (e.g. {' '.join(words[too_long[0][0] : too_long[0][1] + 1])!r})."
-                )
             for w in windows:
                 targets = [
                     (start - w.start, end - w.start, slot[label])
@@ -452,10 +446,20 @@ class GlinerBiomed(TrainablePipe):
         self.model.initialize()
         found: Dict[str, None] = {}
         datasets: Dict[str, None] = {}
+        max_width = self.checkpoint.max_width
+        too_long: List[str] = []
         for eg in get_examples():
-            found.update((label, None) for *_, label in self._gold_spans(eg.reference))
+            spans = self._gold_spans(eg.reference)
+            found.update((label, None) for *_, label in spans)
+            words = _doc_words(eg.reference)[0]
+            too_long += [" ".join(words[s : e + 1]) for s, e, _ in spans if e - s >= max_width]
             if DATASET_KEY in eg.reference.user_data:
                 datasets[eg.reference.user_data[DATASET_KEY]] = None
+        if too_long:
+            warnings.warn(
+                f"[W001] {len(too_long)} gold span(s) are longer than max_width={max_width} words and cannot be "
+                f"learned; training leaves them out (e.g. {too_long[0][:80]!r})."
+            )
         if labels is not None:
             self.labels = labels
         elif not self._label_set and found:
