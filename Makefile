@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SHARED ?= ../shared
 REFERENCE := assets/reference
 
-.PHONY: setup test run benchmark clean
+.PHONY: setup test run benchmark benchmark-training benchmark-supervised clean
 
 setup: $(VENV)/.installed
 
@@ -25,9 +25,19 @@ $(REFERENCE)/%/gliner_config.json: | setup
 	HF_HUB_OFFLINE=1 $(PY) $(SHARED)/tools/reference_checkpoint.py $* $(REFERENCE)/$* --data $(SHARED)/data
 	rm -rf $(REFERENCE)/$*-run
 
-# Main job: same checkpoints in gliner_biomed, gliner and gliner-spacy; prints the speed table.
-run benchmark: $(REFERENCE)/uni/gliner_config.json $(REFERENCE)/bi/gliner_config.json
+# Main job: the project workflow (assets -> convert -> train -> zero-shot evaluation -> package).
+run: setup
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m spacy project run all . --vars.shared_data $(SHARED)/data
+
+# Same checkpoints in gliner_biomed, gliner and gliner-spacy; prints the speed table.
+benchmark: $(REFERENCE)/uni/gliner_config.json $(REFERENCE)/bi/gliner_config.json
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/speed.py --uni $(REFERENCE)/uni --bi $(REFERENCE)/bi
+
+# spacy train vs the gliner trainer on the same 3,000 sentences; supervised F1 vs spaCy's ner.
+benchmark-training: setup
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/training.py --data $(SHARED)/data
+benchmark-supervised: setup
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/supervised.py --data $(SHARED)/data
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -789,24 +789,41 @@ def drop_overlap(
 
 
 def convert_dataset(
-    name: str, data_dir: PathLike = "../shared/data", out_dir: PathLike = "corpus", label_map: Optional[PathLike] = None
+    name: str,
+    data_dir: PathLike = "../shared/data",
+    out_dir: PathLike = "corpus",
+    label_map: Optional[PathLike] = None,
+    splits: Optional[Sequence[str]] = None,
 ) -> Dict[str, Path]:
     """Write `out_dir/<name>/<split>.spacy` for each split of a known dataset; prints the reports.
 
     Test is read first; dev then loses the docs also in test, and train those also in test or
     dev (this is what removes the 500 dev abstracts from BC5CDR's training file and the 200 dev
-    abstracts from JNLPBA's). A split left with no docs is not written.
+    abstracts from JNLPBA's). A split left with no docs is not written. `splits` (default: all)
+    converts only those: a split not converted is not read, so the checks against it are
+    skipped (and said so).
     """
     sources = _sources(name)
+    for split in splits or ():
+        _check_split(split)
+    wanted = set(SPLITS if splits is None else splits)
     data_dir = Path(data_dir)
     kept: Dict[str, Tuple[_Source, List[Doc]]] = {}
     written: Dict[str, Path] = {}
     for split in ("test", "dev", "train"):
+        if split not in wanted:
+            continue
         if split not in sources:
+            if splits is not None:
+                print(f"{name}/{split}: the dataset has no {split} split, not written")
             continue
         source = sources[split]
         docs, report = READERS[source.format](data_dir / source.path, name, split, label_map)
-        for other in {"test": (), "dev": ("test",), "train": ("test", "dev")}[split]:
+        others = [o for o in {"test": (), "dev": ("test",), "train": ("test", "dev")}[split] if o in sources]
+        unchecked = [o for o in others if o not in wanted]
+        if unchecked:
+            print(f"{name}/{split}: not checked for overlap with {', '.join(unchecked)} (not converted)")
+        for other in others:
             if other in kept:
                 other_source, other_docs = kept[other]
                 by_id = source.format in _ID_FORMATS and other_source.format in _ID_FORMATS
@@ -953,23 +970,28 @@ def add_convert_parser(subparsers: "argparse._SubParsersAction") -> argparse.Arg
     p.add_argument("--input", default=None, help="with --format: the file (brat: the folder)")
     p.add_argument("--dataset", default=None, help="with --format: dataset name (label map entry, stored on docs)")
     p.add_argument("--split", choices=SPLITS, default=None, help="with --format: the split the file is")
+    p.add_argument(
+        "--splits", nargs="+", choices=SPLITS, default=None, metavar="SPLIT",
+        help="with DATASET names: convert only these splits (default: all); overlap checks against "
+        "a split not converted are skipped",
+    )
     return p
 
 
 def run_convert(args: argparse.Namespace) -> int:
     try:
         if args.format is not None:
-            if args.datasets or not (args.input and args.dataset and args.split and args.out):
+            if args.datasets or args.splits or not (args.input and args.dataset and args.split and args.out):
                 raise GlinerError(
                     "[E048] convert --format needs --input, --dataset, --split and --out FILE.spacy, "
-                    "and no DATASET names."
+                    "and no DATASET names or --splits."
                 )
             print(convert_file(args.format, args.input, args.dataset, args.split, args.out, args.label_map))
         else:
             if not args.datasets:
                 raise GlinerError(f"[E048] convert needs DATASET names ({', '.join(DATASETS)}) or --format.")
             for name in args.datasets:
-                convert_dataset(name, args.data, args.out or "corpus", args.label_map)
+                convert_dataset(name, args.data, args.out or "corpus", args.label_map, args.splits)
     except GlinerError as err:
         print(err, file=sys.stderr)
         return 1

@@ -35,15 +35,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
+from .corpora import DATASET_KEY, GOLD_KEY, LABELS_KEY, SPLIT_KEY
 from .errors import GlinerError
 from .labels import LabelSet, LabelsArg, validate_thresholds
 
 Triple = Tuple[int, int, str]
 MODES = ("strict", "relaxed")
-DATASET_KEY = "gliner_biomed.dataset"
-SPLIT_KEY = "gliner_biomed.split"
-LABELS_KEY = "gliner_biomed.labels"
-GOLD_KEY = "gold"
 DatasetsArg = Union[Mapping[str, Union[str, Path, Sequence[Doc]]], Sequence[Union[str, Path]]]
 
 

@@ -26,9 +26,8 @@ from .errors import Errors, GlinerError
 from .labels import LabelSet, LabelsArg, validate_thresholds
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
 from .layers.span_model import span_mask
+from .corpora import DATASET_KEY, NEGATIVES_KEY
 from .training import (
-    DATASET_KEY,
-    NEGATIVES_KEY,
     GoldSpan,
     TrainingRow,
     TrainingSettings,

@@ -17,8 +17,6 @@ from .errors import GlinerError
 from .layers.gliner_model import GlinerOutput
 from .layers.span_model import span_mask
 
-NEGATIVES_KEY = "gliner_biomed.negatives"  # doc.user_data: explicit negative labels (GLiNER JSON)
-DATASET_KEY = "gliner_biomed.dataset"  # doc.user_data: the corpus a doc comes from
 SAMPLED_NEGATIVES = 100  # in-batch negative types drawn per batch, as the reference does
 LOG_EPS = 1e-6  # the reference clamps probabilities at this before taking logs
 

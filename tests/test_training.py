@@ -187,3 +187,84 @@ def test_batch_by_length_keeps_every_item_once():
     assert sorted(i for b in batches for i in b) == sorted(items)
     # the first buffer of 6 sorts to 1,2,3 | 5,7,9; the rest is 4,8
     assert sorted(sorted(map(len, b)) for b in batches) == [[1, 2, 3], [4, 8], [5, 7, 9]]
+
+
+def _write_corpus(nlp, path, split):
+    from spacy_gliner_biomed.corpora import DATASET_KEY, LABELS_KEY, SPLIT_KEY, write_docbin
+
+    docs = []
+    for text, ents in TRAIN_DATA:
+        doc = nlp.make_doc(text)
+        doc.ents = [doc.char_span(s, e, label=label) for s, e, label in ents]
+        doc.spans["gold"] = list(doc.ents)
+        doc.user_data.update({DATASET_KEY: "toy", SPLIT_KEY: split, LABELS_KEY: ["chemical", "disease", "gene"]})
+        docs.append(doc)
+    return write_docbin(docs, path)
+
+
+def _spacy_train(tmp_path, backbone, *extra):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    nlp = spacy.blank("en")
+    train, dev = _write_corpus(nlp, tmp_path / "train.spacy", "train"), _write_corpus(nlp, tmp_path / "dev.spacy", "dev")
+    config = Path(__file__).parents[1] / "configs" / "train_uni.cfg"
+    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(tmp_path / "out"),
+           "--paths.train", str(train), "--paths.dev", str(dev), "--paths.backbone", str(backbone),
+           "--components.gliner_biomed.model.hidden_size", "48", "--training.max_steps", "4",
+           "--training.eval_frequency", "2", "--training.optimizer.learn_rate.total_steps", "4",
+           "--training.optimizer.learn_rate.warmup_steps", "1", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def test_spacy_train_cli_trains_loads_and_exports(tmp_path, tiny_backbone):
+    result = _spacy_train(tmp_path, tiny_backbone)
+    assert result.returncode == 0, result.stderr[-2000:]
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    ner = nlp.get_pipe("gliner_biomed")
+    assert ner.labels == ("chemical", "disease", "gene") and ner.cfg["trained_on"] == ["toy"]
+    assert ner.checkpoint.config["max_width"] == 12
+    exported = ner.export_gliner(tmp_path / "gliner")
+    assert (exported / "gliner_config.json").is_file()
+
+
+def test_spacy_train_refuses_an_unknown_backbone_before_training(tmp_path, tiny_backbone):
+    result = _spacy_train(tmp_path, tmp_path / "no-such-backbone")
+    assert result.returncode != 0
+    assert "E022" in result.stderr + result.stdout and "no-such-backbone" in result.stderr + result.stdout
+    assert not (tmp_path / "out" / "model-last").exists()
+
+
+def test_interrupted_save_keeps_the_last_complete_model(tiny_checkpoints, tmp_path, monkeypatch):
+    import tempfile
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["disease"]})
+    nlp.to_disk(tmp_path / "model-last")
+    before = (tmp_path / "model-last" / "gliner_biomed" / "model").read_bytes()
+    real = tempfile.NamedTemporaryFile
+
+    class Interrupted:
+        def __init__(self, *args, **kwargs):
+            self.file = real(*args, **kwargs)
+            self.name = self.file.name
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, data):
+            self.file.write(data[: len(data) // 2])
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        nlp.to_disk(tmp_path / "model-last")
+    monkeypatch.undo()
+    folder = tmp_path / "model-last" / "gliner_biomed"
+    assert (folder / "model").read_bytes() == before
+    assert not list(folder.glob(".model-*"))
+    assert spacy.load(tmp_path / "model-last").get_pipe("gliner_biomed").labels == ("disease",)

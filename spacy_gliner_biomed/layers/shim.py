@@ -47,7 +47,8 @@ class GlinerShim(PyTorchShim):
         for name, param in params:
             scale = self.encoder_lr_scale if name.startswith(ENCODER_PREFIX) else 1.0
             data, _ = optimizer((self.id, name), torch2xp(param.data), torch2xp(param.grad), lr_scale=scale)
-            param.data = xp2torch(data, device=param.device)
+            with torch.no_grad():  # in place: rebinding `param.data` leaked the old storage every step
+                param.copy_(xp2torch(data, device=param.device))
             param.grad = None
         self.checkpoint.model.clear_label_cache()
 
