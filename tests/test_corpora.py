@@ -408,6 +408,32 @@ def test_cli_convert_single_file(tmp_path, label_map, capsys):
     assert "E048" in capsys.readouterr().err
 
 
+def test_convert_splits_reads_and_writes_only_those(tmp_path, capsys):
+    data = tmp_path / "data"
+    folder = data / "general" / "crossner_ai"
+    folder.mkdir(parents=True)
+    write(folder / "test.txt", "Alan\tB-researcher\nTuring\tI-researcher\n")  # no train.txt, dev.txt
+    parser = argparse.ArgumentParser()
+    corpora.add_convert_parser(parser.add_subparsers(dest="command"))
+    args = ["convert", "crossner_ai", "--data", str(data), "--out", str(tmp_path / "c"), "--splits", "test"]
+    assert corpora.run_convert(parser.parse_args(args)) == 0
+    assert [p.name for p in (tmp_path / "c" / "crossner_ai").iterdir()] == ["test.spacy"]
+    assert spans_of(read_docbin(tmp_path / "c" / "crossner_ai" / "test.spacy")[0]) == [(0, 2, "researcher", "")]
+    # train alone: the overlap checks against test and dev are skipped, and said so
+    write(folder / "train.txt", "Alan\tB-researcher\nTuring\tI-researcher\n\nLISP\tB-programming language\n")
+    paths = corpora.convert_dataset("crossner_ai", data, tmp_path / "t", splits=["train"])
+    assert list(paths) == ["train"] and len(read_docbin(paths["train"])) == 2
+    assert "not checked for overlap with test, dev" in capsys.readouterr().out
+    assert corpora.convert_dataset("Ontonotes", data, tmp_path / "o", splits=["train"]) == {}
+    assert "no train split" in capsys.readouterr().out
+    with pytest.raises(GlinerError, match="E048"):
+        corpora.convert_dataset("crossner_ai", data, tmp_path / "x", splits=["validation"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(args[:-1] + ["validation"])
+    assert corpora.run_convert(parser.parse_args(["convert", "--format", "iob2", "--input", "f", "--dataset",
+                                                  "toy", "--split", "dev", "--out", "o", "--splits", "dev"])) == 1
+
+
 # ------------------------------------------------------------------------------------- real data
 
 
