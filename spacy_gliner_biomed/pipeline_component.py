@@ -235,9 +235,7 @@ class GlinerBiomed(TrainablePipe):
         featurizer = checkpoint.featurizer
         prompts = self._label_set.prompts
         doc_words = [_doc_words(doc) for doc in docs]
-        token_budget = featurizer.max_tokens - featurizer.prompt_cost(prompts)
-        if token_budget < 1:
-            raise GlinerError(Errors.E024.format(prompt=featurizer.prompt_cost(prompts), budget=featurizer.max_tokens))
+        token_budget = _token_budget(featurizer, prompts)
         counts = iter(featurizer.subtoken_counts([words for words, _ in doc_words]))
         windows: List[Window] = []
         window_tokens: List[int] = []
@@ -376,24 +374,25 @@ class GlinerBiomed(TrainablePipe):
         )
         descriptions = self.label_descriptions
         max_width = checkpoint.max_width
+        doc_words = [_doc_words(doc) for doc in docs]
+        counts = iter(featurizer.subtoken_counts([words for words, _ in doc_words]))  # one tokenizer call
         rows: List[TrainingRow] = []
-        for i, (doc, spans, label_set) in enumerate(zip(docs, gold, label_sets)):
-            words, token_index = _doc_words(doc)
-            if not words or not label_set:
+        for i, (spans, label_set, (words, token_index)) in enumerate(zip(gold, label_sets, doc_words)):
+            if not words:
+                continue
+            token_counts = next(counts)
+            if not label_set:
                 continue
             prompts = tuple(descriptions.get(label, label) for label in label_set)
             slot = {label: c for c, label in enumerate(label_set)}
-            token_budget = featurizer.max_tokens - featurizer.prompt_cost(prompts)
-            if token_budget < 1:
-                raise GlinerError(Errors.E024.format(prompt=featurizer.prompt_cost(prompts), budget=featurizer.max_tokens))
             windows = plan_windows(
                 i,
                 words,
-                featurizer.subtoken_counts([words])[0],
+                token_counts,
                 max_words=checkpoint.max_len,
-                token_budget=token_budget,
+                token_budget=_token_budget(featurizer, prompts),
                 margin=max_width - 1,
-                sentence_starts=_sentence_starts(doc, token_index),
+                sentence_starts=_sentence_starts(docs[i], token_index),
             )
             for w in windows:
                 targets = [
@@ -511,6 +510,14 @@ class GlinerBiomed(TrainablePipe):
         from .checkpoint import save_checkpoint
 
         return save_checkpoint(self.checkpoint, path, overwrite=overwrite)
+
+
+def _token_budget(featurizer, prompts: Tuple[str, ...]) -> int:
+    """Sub-tokens left for text in a window after the special tokens and the label prompt."""
+    budget = featurizer.max_tokens - featurizer.prompt_cost(prompts)
+    if budget < 1:
+        raise GlinerError(Errors.E024.format(prompt=featurizer.prompt_cost(prompts), budget=featurizer.max_tokens))
+    return budget
 
 
 def _doc_words(doc: Doc) -> Tuple[List[str], List[int]]:

@@ -28,7 +28,7 @@ GoldSpan = Tuple[int, int, str]
 class TrainingSettings:
     """`[components.gliner_biomed.training]`: loss, label sampling and optimizer details."""
 
-    max_types: int = 25  # most labels in one example's prompt (positives first survive the cut at random)
+    max_types: int = 25  # most labels in one example's prompt (cut after shuffling, as the reference does)
     max_neg_type_ratio: int = 1  # an example gets randint(0, ratio) * n_entities negative types
     focal_alpha: float = 0.75  # weight of positives in the BCE; < 0 turns it off
     focal_gamma: float = 0.0  # focal-loss exponent; 0 is plain BCE
