@@ -144,6 +144,38 @@ def test_overfitting_IO(tiny_backbone, kind, tmp_path):
     assert nlp.evaluate(examples)["ents_f"] == 1.0
 
 
+@pytest.mark.parametrize("weight_decay", [True, False])
+def test_fused_adam_matches_thincs_adam(weight_decay):
+    """The torch-side Adam step reproduces thinc's Adam, step counts, schedules and L2 included."""
+    import numpy
+    from thinc.api import Adam, warmup_linear
+
+    from spacy_gliner_biomed.layers.shim import FusedAdam
+
+    def make_optimizer():
+        schedule = warmup_linear(initial_rate=0.01, warmup_steps=2, total_steps=10)
+        return Adam(learn_rate=schedule, L2=0.01, L2_is_weight_decay=weight_decay, grad_clip=0.0, use_averages=False)
+
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(5, 3)), torch.nn.Parameter(torch.randn(7))]
+    expected = [p.detach().numpy().copy() for p in params]
+    fused_optimizer, thinc_optimizer = make_optimizer(), make_optimizer()
+    assert FusedAdam.supports(fused_optimizer) and not FusedAdam.supports(Adam(1e-3))  # averages, grad_clip
+    fused = FusedAdam(fused_optimizer)
+    for step in range(6):
+        grads = [torch.randn_like(p) for p in params]
+        active = [0, 1] if step != 2 else [0]  # a parameter without a gradient keeps its own count
+        for i in active:
+            params[i].grad = grads[i].clone()
+            expected[i], _ = thinc_optimizer(("k", i), expected[i], grads[i].numpy().copy(), lr_scale=0.5)
+        fused.step([params[i] for i in active], lr_scale=0.5)
+        fused_optimizer.step_schedules()
+        thinc_optimizer.step_schedules()
+    for param, reference in zip(params, expected):
+        numpy.testing.assert_allclose(param.detach().numpy(), reference, rtol=1e-5, atol=1e-6)
+        assert not numpy.allclose(param.detach().numpy(), reference * 0.999)
+
+
 def test_label_sets_follow_the_reference_sampling():
     random.seed(0)
     settings = TrainingSettings(max_types=3, max_neg_type_ratio=1)
