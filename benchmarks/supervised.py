@@ -48,13 +48,15 @@ def spacy_train(system: str, config: Path, out: Path, paths: dict, extra: list) 
     return json.loads(timing.read_text())["seconds"]
 
 
-def strict_f1(model: Path, test: Path) -> float:
+def strict_f1(model: Path, test: Path) -> dict:
+    """Micro F1 over all types (key ""), and per type when the dataset has several."""
     import spacy
     from spacy.training import Corpus
 
     nlp = spacy.load(model)
-    examples = list(Corpus(str(test))(nlp))
-    return nlp.evaluate(examples)["ents_f"]
+    scores = nlp.evaluate(list(Corpus(str(test))(nlp)))
+    per_type = {label: s["f"] for label, s in (scores["ents_per_type"] or {}).items()}
+    return {"": scores["ents_f"], **(per_type if len(per_type) > 1 else {})}
 
 
 def ner_config(work: Path) -> Path:
@@ -94,7 +96,9 @@ def main() -> None:
                      strict_f1(ner / "model-best", paths["test"]), ner_s))
     lines = ["| dataset | train sentences | gliner_biomed F1 | time | spaCy ner (CNN) F1 | time |", "|---|---|---|---|---|---|"]
     for name, n, f_ours, s_ours, f_ner, s_ner in rows:
-        lines.append(f"| {name} | {n} | {100 * f_ours:.2f} | {s_ours / 60:.1f} min | {100 * f_ner:.2f} | {s_ner / 60:.1f} min |")
+        lines.append(f"| {name} | {n} | {100 * f_ours['']:.2f} | {s_ours / 60:.1f} min | {100 * f_ner['']:.2f} | {s_ner / 60:.1f} min |")
+        for label in sorted(set(f_ours) - {""}):
+            lines.append(f"| {name}: {label} | | {100 * f_ours[label]:.2f} | | {100 * f_ner.get(label, 0.0):.2f} | |")
     table = "\n".join(lines)
     (work / "table.md").write_text(table + "\n")
     print(table)
