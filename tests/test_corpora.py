@@ -390,6 +390,30 @@ def test_mixed_corpus_refuses_test_split(tmp_path, label_map):
     assert firsts == ["a", "b"]
 
 
+def test_mixed_corpus_splits_sentences_keeping_every_span(tmp_path):
+    from spacy_gliner_biomed.corpora import sentence_docs
+
+    nlp = spacy.blank("en")
+    doc = nlp("Aspirin cures headache . BRCA1 causes breast cancer .")
+    for i, token in enumerate(doc):
+        token.is_sent_start = i in (0, 4)
+    doc.ents = [Span(doc, 0, 1, "chemical", kb_id="MESH:D001241"), Span(doc, 6, 8, "disease", kb_id="MESH:D001943")]
+    doc.spans["gold"] = list(doc.ents) + [Span(doc, 4, 5, "gene")]
+    doc.user_data[SPLIT_KEY] = "train"
+    path = write_docbin([doc], tmp_path / "train.spacy")
+    make = spacy.util.registry.readers.get("spacy_gliner_biomed.MixedCorpus.v1")
+    examples = list(make(paths=str(path), shuffle=False, split_sentences=True)(nlp))
+    assert [eg.reference.text.strip() for eg in examples] == ["Aspirin cures headache .", "BRCA1 causes breast cancer ."]
+    got = [[(e.text, e.label_, e.kb_id_) for e in eg.reference.ents] for eg in examples]
+    assert got == [[("Aspirin", "chemical", "MESH:D001241")], [("breast cancer", "disease", "MESH:D001943")]]
+    assert [sorted((s.text, s.label_) for s in eg.reference.spans["gold"]) for eg in examples] == [
+        [("Aspirin", "chemical")], [("BRCA1", "gene"), ("breast cancer", "disease")]]
+    assert all(eg.reference.user_data[SPLIT_KEY] == "train" for eg in examples)
+    assert len(list(make(paths=str(path), shuffle=False)(nlp))) == 1  # off by default
+    doc.spans["gold"] = [Span(doc, 2, 6, "crossing")]  # a span across the boundary keeps the doc whole
+    assert sentence_docs(doc) == [doc]
+
+
 # ------------------------------------------------------------------------------------------- CLI
 
 

@@ -68,7 +68,9 @@ class GlinerFeaturizer:
         counts: List[List[int]] = []
         if not docs_words:
             return counts
-        encoded = self.tokenizer(docs_words, is_split_into_words=True, add_special_tokens=False)
+        # verbose=False: whole docs are counted here to plan windows, so transformers' warning about
+        # sequences longer than the model's maximum would be a false alarm.
+        encoded = self.tokenizer(docs_words, is_split_into_words=True, add_special_tokens=False, verbose=False)
         for i, words in enumerate(docs_words):
             row = [0] * len(words)
             for wid in encoded.word_ids(i):
