@@ -79,6 +79,8 @@ def train_ours(kind: str, work: Path) -> dict:
             "--training.optimizer.learn_rate.total_steps", str(steps),
             "--training.optimizer.learn_rate.warmup_steps", str(steps // 10),
         ]
+        if kind == "uni":  # the reference trainer's model reads label vectors at <<ENT>>; so does ours here
+            cmd += ["--components.gliner_biomed.model.embed_ent_token", "true"]
         start = time.perf_counter()
         subprocess.run(cmd, check=True)
         timing.write_text(json.dumps({"examples": n, "seconds": time.perf_counter() - start}))
