@@ -1,5 +1,8 @@
 """Training: the same loss and gradients as the reference, label sampling, length batching."""
+import json
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 import spacy
@@ -33,15 +36,29 @@ def _no_dropout(module):
             m.dropout_prob = 0.0
 
 
+@pytest.fixture(scope="module")
+def reference_checkpoints(tiny_checkpoints, tmp_path_factory):
+    """The tiny uni and bi checkpoints, plus the uni one reading label vectors at the label's first
+    token (`embed_ent_token = false`, the uni training recipe's setting)."""
+    first_token = Path(shutil.copytree(tiny_checkpoints["uni"], tmp_path_factory.mktemp("first_token") / "uni"))
+    config = json.loads((first_token / "gliner_config.json").read_text())
+    config["embed_ent_token"] = False
+    (first_token / "gliner_config.json").write_text(json.dumps(config))
+    return {**tiny_checkpoints, "uni-first-token": first_token}
+
+
+@pytest.mark.parametrize("variant", ["uni", "bi", "uni-first-token"])
 @pytest.mark.parametrize("alpha,gamma", [(-1.0, 0.0), (0.75, 2.0)])
-def test_loss_and_gradients_equal_the_reference(tiny_checkpoints, kind, alpha, gamma):
+def test_loss_and_gradients_equal_the_reference(reference_checkpoints, variant, alpha, gamma):
     """Same checkpoint, same words, same label sets: the reference's training loss and every
     parameter gradient equal ours (our markerV0 is computed in a fused form; the result is the same)."""
     from gliner import GLiNER
     from gliner.data_processing.collator import SpanDataCollator
 
+    kind = "bi" if variant == "bi" else "uni"
     label_sets = LABEL_SETS if kind == "uni" else [LABEL_SETS[0]] * 2  # the bi-encoder shares one set
-    ref = GLiNER.from_pretrained(str(tiny_checkpoints[kind]))
+    ref = GLiNER.from_pretrained(str(reference_checkpoints[variant]))
+    assert ref.config.embed_ent_token == (variant != "uni-first-token")
     _no_dropout(ref.model)
     records = [
         {"tokenized_text": w, "ner": [[s, e, label] for s, e, label in g], "ner_labels": list(labels)}
@@ -57,7 +74,7 @@ def test_loss_and_gradients_equal_the_reference(tiny_checkpoints, kind, alpha, g
     ref_loss.backward()
 
     nlp = spacy.blank("en")
-    config = {"checkpoint": str(tiny_checkpoints[kind]), "labels": ["disease", "chemical", "gene"]}
+    config = {"checkpoint": str(reference_checkpoints[variant]), "labels": ["disease", "chemical", "gene"]}
     config["training"] = {"focal_alpha": alpha, "focal_gamma": gamma}
     ner = nlp.add_pipe("gliner_biomed", config=config)
     model = ner.checkpoint.model
@@ -237,7 +254,6 @@ def _write_corpus(nlp, path, split):
 def _spacy_train(tmp_path, backbone, *extra):
     import subprocess
     import sys
-    from pathlib import Path
 
     nlp = spacy.blank("en")
     train, dev = _write_corpus(nlp, tmp_path / "train.spacy", "train"), _write_corpus(nlp, tmp_path / "dev.spacy", "dev")
