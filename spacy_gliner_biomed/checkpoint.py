@@ -13,7 +13,6 @@ there is one loader and one writer.
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
@@ -21,6 +20,7 @@ from typing import Any, Dict, Optional, Union
 import torch
 
 from .errors import Errors, GlinerError
+from .files import staging_dir
 from .layers.featurize import GlinerFeaturizer
 from .layers.span_model import GlinerSpanModel, SpanModelSettings
 
@@ -232,7 +232,7 @@ def save_checkpoint(checkpoint: GlinerCheckpoint, path: Union[str, Path], *, ove
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise GlinerError(Errors.E027.format(path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    staging = staging_dir(path)
     try:
         write_folder(checkpoint, staging)
         if path.exists():

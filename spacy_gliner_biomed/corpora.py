@@ -16,11 +16,9 @@ Conventions every Doc built here follows:
 """
 import argparse
 import json
-import os
 import random
 import re
 import sys
-import tempfile
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +33,7 @@ from spacy.util import filter_spans, registry
 from spacy.vocab import Vocab
 
 from .errors import GlinerError
+from .files import write_atomic
 
 GOLD_KEY = "gold"
 DATASET_KEY = "gliner_biomed.dataset"
@@ -655,18 +654,7 @@ def write_docbin(docs: Iterable[Doc], path: PathLike) -> Path:
     """Atomic: a temp file in the same folder, then os.replace, so no half-written file survives."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = DocBin(store_user_data=True, docs=docs).to_bytes()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return write_atomic(path, DocBin(store_user_data=True, docs=docs).to_bytes())
 
 
 def read_docbin(path: PathLike, vocab: Optional[Vocab] = None) -> List[Doc]:

@@ -22,9 +22,7 @@ The JSON report holds fractions in [0, 1]; the Markdown shows percentages with 2
 """
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from spacy.vocab import Vocab
 
 from .corpora import DATASET_KEY, GOLD_KEY, LABELS_KEY, SPLIT_KEY
 from .errors import GlinerError
+from .files import write_atomic
 from .labels import LabelSet, LabelsArg, validate_thresholds
 
 Triple = Tuple[int, int, str]
@@ -402,25 +401,13 @@ def format_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write_report(report: Mapping[str, Any], out_dir: Union[str, Path]) -> Tuple[Path, Path]:
     """Write `metrics.json` and `metrics.md` into `out_dir` (created if needed); returns both paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "metrics.json", out_dir / "metrics.md"
-    _write_atomic(json_path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    _write_atomic(md_path, format_markdown(report))
+    write_atomic(json_path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(md_path, format_markdown(report))
     return json_path, md_path
 
 

@@ -7,7 +7,6 @@ label and decoded per doc (`decoding.py`); entities go to `doc.ents` or `doc.spa
 with their confidence in `Span._.score`.
 """
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -23,6 +22,7 @@ from thinc.api import Config, Model
 
 from .decoding import SpanPrediction, greedy_decode
 from .errors import Errors, GlinerError
+from .files import write_atomic
 from .labels import LabelSet, LabelsArg, validate_thresholds
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
 from .layers.span_model import span_mask
@@ -496,14 +496,7 @@ class GlinerBiomed(TrainablePipe):
         path.mkdir(parents=True, exist_ok=True)
         super().to_disk(path, exclude=(*exclude, "model"))
         if "model" not in exclude:
-            data = self.model.to_bytes()
-            with tempfile.NamedTemporaryFile(dir=path, prefix=".model-", delete=False) as tmp:
-                try:
-                    tmp.write(data)
-                except BaseException:
-                    os.unlink(tmp.name)
-                    raise
-            os.replace(tmp.name, path / "model")
+            write_atomic(path / "model", self.model.to_bytes())
 
     def export_gliner(self, path: Union[str, Path], *, overwrite: bool = False) -> Path:
         """Write the model as a GLiNER folder (loads in `gliner.GLiNER.from_pretrained`)."""
