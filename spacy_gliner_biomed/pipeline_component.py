@@ -26,7 +26,7 @@ from .files import write_atomic
 from .labels import LabelSet, LabelsArg, validate_thresholds
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
 from .layers.span_model import span_mask
-from .corpora import DATASET_KEY, NEGATIVES_KEY
+from .corpora import DATASET_KEY, LABELS_KEY, NEGATIVES_KEY
 from .training import (
     GoldSpan,
     TrainingRow,
@@ -465,7 +465,12 @@ class GlinerBiomed(TrainablePipe):
         self.cfg["trained_on"] = sorted(set(self.cfg.get("trained_on", [])) | set(datasets))
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+        """spaCy's entity (or span) scores. A reference doc that names the types its dataset
+        annotates (`user_data["gliner_biomed.labels"]`, set by the converter) is scored on those
+        types only: a BC2GM sentence has no gold `person` spans, so a predicted `person` there can
+        be neither right nor wrong (as spaCy ignores predictions over missing annotation)."""
         spans_key = self.cfg["spans_key"]
+        examples = [_only_annotated_types(eg, spans_key) for eg in examples]
         if spans_key is None:
             return get_ner_prf(examples)
         return Scorer.score_spans(
@@ -511,6 +516,19 @@ def _token_budget(featurizer, prompts: Tuple[str, ...]) -> int:
     if budget < 1:
         raise GlinerError(Errors.E024.format(prompt=featurizer.prompt_cost(prompts), budget=featurizer.max_tokens))
     return budget
+
+
+def _only_annotated_types(eg: Example, spans_key: Optional[str]) -> Example:
+    labels = eg.reference.user_data.get(LABELS_KEY)
+    if labels is None:
+        return eg
+    keep = set(labels)
+    predicted = eg.predicted.copy()
+    if spans_key is None:
+        predicted.ents = [e for e in predicted.ents if e.label_ in keep]
+    elif spans_key in predicted.spans:
+        predicted.spans[spans_key] = [s for s in predicted.spans[spans_key] if s.label_ in keep]
+    return Example(predicted, eg.reference)
 
 
 def _doc_words(doc: Doc) -> Tuple[List[str], List[int]]:

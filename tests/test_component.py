@@ -206,3 +206,29 @@ def test_bi_encoder_encodes_each_label_set_once(tiny_checkpoints, monkeypatch):
     ner.labels = LABELS
     assert [ents(d) for d in nlp.pipe(TEXTS)] == first
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("spans_key", [None, "sc"])
+def test_score_ignores_types_the_dataset_does_not_annotate(uni, spans_key):
+    from spacy.training import Example
+
+    from spacy_gliner_biomed.corpora import LABELS_KEY
+
+    nlp = make_nlp(uni, **({"spans_key": spans_key} if spans_key else {}))
+    ner = nlp.get_pipe("gliner_biomed")
+    reference = nlp.make_doc("BRCA1 was studied by Smith .")
+    gold = [Span(reference, 0, 1, "gene")]
+    reference.ents = gold
+    reference.spans["sc"] = gold
+    predicted = nlp.make_doc(reference.text)
+    found = [Span(predicted, 0, 1, "gene"), Span(predicted, 4, 5, "person")]
+    if spans_key:
+        predicted.spans["sc"] = found
+    else:
+        predicted.ents = found
+    key = "ents_f" if spans_key is None else "spans_sc_f"
+    assert ner.score([Example(predicted, reference)])[key] == pytest.approx(2 / 3)  # person: a false positive
+    reference.user_data[LABELS_KEY] = ["gene"]  # the dataset annotates genes only: person is not scored
+    scores = ner.score([Example(predicted, reference)])
+    assert scores[key] == 1.0
+    assert [e.label_ for e in (predicted.spans["sc"] if spans_key else predicted.ents)] == ["gene", "person"]  # untouched
