@@ -97,8 +97,8 @@ class FusedAdam:
     Same arithmetic as `thinc.optimizers.Optimizer` with Adam (per-parameter step counts, bias
     correction folded into the step size, eps added to the root of the second moment, decoupled
     weight decay `L2` when `L2_is_weight_decay`), with the hyperparameters and schedules read from
-    spaCy's optimizer at every step. thinc's per-parameter NumPy loop is single-threaded and took a
-    fifth of each training step on MiniLM; this runs on torch's thread pool without copies. The
+    spaCy's optimizer at every step. thinc's loop goes parameter by parameter through NumPy on one
+    thread; this runs on torch's thread pool, in place, without conversions. The
     moments live here, one set per optimizer object (a new optimizer starts fresh, as in thinc).
     Features it does not cover (RAdam, SGD, averaging, `grad_clip`) go through thinc instead.
     """
