@@ -285,34 +285,25 @@ def test_spacy_train_refuses_an_unknown_backbone_before_training(tmp_path, tiny_
 
 
 def test_interrupted_save_keeps_the_last_complete_model(tiny_checkpoints, tmp_path, monkeypatch):
-    import tempfile
+    import os
 
     nlp = spacy.blank("en")
     nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["disease"]})
     nlp.to_disk(tmp_path / "model-last")
     before = (tmp_path / "model-last" / "gliner_biomed" / "model").read_bytes()
-    real = tempfile.NamedTemporaryFile
+    with torch.no_grad():  # the model moves on (a training step), so the next save has new bytes
+        next(nlp.get_pipe("gliner_biomed").checkpoint.model.parameters()).add_(1.0)
 
-    class Interrupted:
-        def __init__(self, *args, **kwargs):
-            self.file = real(*args, **kwargs)
-            self.name = self.file.name
+    def interrupted(fd):  # the new model file is written but not yet in place
+        raise KeyboardInterrupt
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.file.close()
-
-        def write(self, data):
-            self.file.write(data[: len(data) // 2])
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(tempfile, "NamedTemporaryFile", Interrupted)
+    monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         nlp.to_disk(tmp_path / "model-last")
     monkeypatch.undo()
     folder = tmp_path / "model-last" / "gliner_biomed"
     assert (folder / "model").read_bytes() == before
-    assert not list(folder.glob(".model-*"))
+    assert not list(folder.glob(".model*"))
+    nlp.to_disk(tmp_path / "model-last")  # an uninterrupted save does replace it
+    assert (folder / "model").read_bytes() != before
     assert spacy.load(tmp_path / "model-last").get_pipe("gliner_biomed").labels == ("disease",)
