@@ -20,13 +20,13 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
+from .corpora import DATASET_KEY, LABELS_KEY, NEGATIVES_KEY
 from .decoding import SpanPrediction, greedy_decode
 from .errors import Errors, GlinerError
 from .files import write_atomic
 from .labels import LabelSet, LabelsArg, validate_thresholds
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
 from .layers.span_model import span_mask
-from .corpora import DATASET_KEY, LABELS_KEY, NEGATIVES_KEY
 from .training import (
     GoldSpan,
     TrainingRow,
@@ -365,7 +365,8 @@ class GlinerBiomed(TrainablePipe):
         checkpoint = self.checkpoint
         featurizer = checkpoint.featurizer
         docs = [eg.reference for eg in examples]
-        gold = [self._gold_spans(doc) for doc in docs]
+        doc_words = [_doc_words(doc) for doc in docs]
+        gold = [self._gold_spans(doc, token_index) for doc, (_, token_index) in zip(docs, doc_words)]
         label_sets = sample_label_sets(
             [[label for _, _, label in spans] for spans in gold],
             [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
@@ -374,7 +375,6 @@ class GlinerBiomed(TrainablePipe):
         )
         descriptions = self.label_descriptions
         max_width = checkpoint.max_width
-        doc_words = [_doc_words(doc) for doc in docs]
         counts = iter(featurizer.subtoken_counts([words for words, _ in doc_words]))  # one tokenizer call
         rows: List[TrainingRow] = []
         for i, (spans, label_set, (words, token_index)) in enumerate(zip(gold, label_sets, doc_words)):
@@ -407,11 +407,12 @@ class GlinerBiomed(TrainablePipe):
                 )
         return rows
 
-    def _gold_spans(self, doc: Doc) -> List[GoldSpan]:
-        """Gold entities as word spans: doc.spans[spans_key] when the component writes spans, else doc.ents."""
+    def _gold_spans(self, doc: Doc, token_index: List[int]) -> List[GoldSpan]:
+        """Gold entities as word spans (`token_index`: the doc's word -> token index, `_doc_words`):
+        doc.spans[spans_key] when the component writes spans, else doc.ents."""
         spans_key = self.cfg["spans_key"]
         spans = doc.spans.get(spans_key, []) if spans_key is not None else doc.ents
-        word_of = {t: w for w, t in enumerate(_doc_words(doc)[1])}
+        word_of = {t: w for w, t in enumerate(token_index)}
         gold = []
         for span in spans:
             inside = [word_of[t.i] for t in span if t.i in word_of]
@@ -447,9 +448,9 @@ class GlinerBiomed(TrainablePipe):
         max_width = self.checkpoint.max_width
         too_long: List[str] = []
         for eg in get_examples():
-            spans = self._gold_spans(eg.reference)
+            words, token_index = _doc_words(eg.reference)
+            spans = self._gold_spans(eg.reference, token_index)
             found.update((label, None) for *_, label in spans)
-            words = _doc_words(eg.reference)[0]
             too_long += [" ".join(words[s : e + 1]) for s, e, _ in spans if e - s >= max_width]
             if DATASET_KEY in eg.reference.user_data:
                 datasets[eg.reference.user_data[DATASET_KEY]] = None
@@ -523,6 +524,9 @@ def _only_annotated_types(eg: Example, spans_key: Optional[str]) -> Example:
     if labels is None:
         return eg
     keep = set(labels)
+    found = eg.predicted.spans.get(spans_key, []) if spans_key is not None else eg.predicted.ents
+    if all(span.label_ in keep for span in found):
+        return eg
     predicted = eg.predicted.copy()
     if spans_key is None:
         predicted.ents = [e for e in predicted.ents if e.label_ in keep]
