@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SHARED ?= ../shared
 REFERENCE := assets/reference
 
-.PHONY: setup test run benchmark benchmark-training benchmark-supervised clean
+.PHONY: setup test test-fast run benchmark benchmark-training benchmark-supervised clean
 
 setup: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 test: setup
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q
+
+# Everything but the tests marked slow (subprocesses, CLI, spacy train, wheel install, real MiniLM).
+test-fast: setup
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q -m "not slow"
 
 # Reference GLiNER checkpoints trained by the `gliner` package on MiniLM-L6 (about 5-15 min each).
 $(REFERENCE)/%/gliner_config.json: | setup

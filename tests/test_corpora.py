@@ -1,5 +1,4 @@
 """Gold corpora: every reader's exact output, every bad input's error, and the leakage guards."""
-import argparse
 import json
 import os
 from pathlib import Path
@@ -9,13 +8,8 @@ import spacy
 from spacy.tokens import Doc, Span
 
 from spacy_gliner_biomed import corpora
+from spacy_gliner_biomed.cli import main as cli_main
 from spacy_gliner_biomed.corpora import (
-    DATASET_KEY,
-    GOLD_KEY,
-    ID_KEY,
-    LABELS_KEY,
-    NEGATIVES_KEY,
-    SPLIT_KEY,
     docs_to_gliner_json,
     drop_overlap,
     read_brat,
@@ -26,6 +20,7 @@ from spacy_gliner_biomed.corpora import (
     write_docbin,
 )
 from spacy_gliner_biomed.errors import GlinerError
+from spacy_gliner_biomed.keys import DATASET_KEY, GOLD_KEY, ID_KEY, LABELS_KEY, NEGATIVES_KEY, SPLIT_KEY
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data")
@@ -90,8 +85,8 @@ def test_iob2_iobes_and_adjacent_entities(tmp_path, label_map):
         ("a\tO\nb\tO\textra\n", 2, "E040", "expected 2 tab-separated columns"),
         ("a\tO\nb O\n", 2, "E040", "expected 2 tab-separated columns"),
         ("a\tO\n\nb\tB-Protein\n", 3, "E041", "unknown entity type 'Protein'"),
-        ("a\tO\nb\tX-GENE\n", 2, "E043", "invalid tag 'X-GENE'"),
-        ("a\tB-\n", 1, "E043", "invalid tag 'B-'"),
+        ("a\tO\nb\tX-GENE\n", 2, "E044", "invalid tag 'X-GENE'"),
+        ("a\tB-\n", 1, "E044", "invalid tag 'B-'"),
         ("a\tO\n\tO\n", 2, "E043", "empty token"),
     ],
 )
@@ -111,11 +106,11 @@ def test_iob2_empty_file_and_unknown_dataset(tmp_path, label_map):
         path = write(tmp_path / "empty.tsv", text)
         with pytest.raises(GlinerError, match=r"\[E042\] .*empty.tsv"):
             read_iob2(path, "toy", "train", label_map)
-    with pytest.raises(GlinerError, match=r"\[E046\] Dataset 'other' has no entry in the label map file"):
+    with pytest.raises(GlinerError, match=r"\[E053\] Dataset 'other' has no entry in the label map file"):
         read_iob2(path, "other", "train", label_map)
-    with pytest.raises(GlinerError, match=r"\[E046\] Label map file .* does not exist"):
+    with pytest.raises(GlinerError, match=r"\[E050\] Label map file .* does not exist"):
         read_iob2(path, "toy", "train", tmp_path / "missing.json")
-    with pytest.raises(GlinerError, match=r"\[E048\] Unknown split 'validation'"):
+    with pytest.raises(GlinerError, match=r"\[E055\] Unknown split 'validation'"):
         read_iob2(path, "toy", "validation", label_map)
 
 
@@ -187,13 +182,13 @@ def test_pubtator_entity_never_crosses_a_sentence(tmp_path, label_map):
 @pytest.mark.parametrize(
     "mention,code,words",
     [
-        ("1\t40\t44\tIL-2\tGENE", "E044", "offsets 40-44 are not a non-empty range"),
-        ("1\t4\t4\tIL-2\tGENE", "E044", "offsets 4-4"),
-        ("1\t0\tx\tIL-2\tGENE", "E044", "are not integers"),
-        ("1\t0\t4\tIL-3\tGENE", "E045", "mention text 'IL-3' does not match the text at 0-4: 'IL-2'"),
+        ("1\t40\t44\tIL-2\tGENE", "E046", "offsets 40-44 are not a non-empty range"),
+        ("1\t4\t4\tIL-2\tGENE", "E046", "offsets 4-4"),
+        ("1\t0\tx\tIL-2\tGENE", "E045", "are not integers"),
+        ("1\t0\t4\tIL-3\tGENE", "E047", "mention text 'IL-3' does not match the text at 0-4: 'IL-2'"),
         ("1\t0\t4\tIL-2", "E040", "at least 5 tab-separated columns"),
         ("1\t0\t4\tIL-2\tProtein", "E041", "unknown entity type 'Protein'"),
-        ("2\t0\t4\tIL-2\tGENE", "E049", "expected a `PMID|t|title`"),
+        ("2\t0\t4\tIL-2\tGENE", "E057", "expected a `PMID|t|title`"),
     ],
 )
 def test_pubtator_bad_mentions(tmp_path, label_map, mention, code, words):
@@ -215,7 +210,7 @@ def test_pubtator_repeated_pmid(tmp_path, label_map):
     docs, report = read_pubtator(write(tmp_path / "p.txt", block * 2), "toy", "train", label_map)
     assert len(docs) == 1 and report.duplicates == 1
     changed = block + block.replace("GENE", "Disease")
-    with pytest.raises(GlinerError, match="E049.*PMID 1 appears twice"):
+    with pytest.raises(GlinerError, match="E058.*PMID 1 appears twice"):
         read_pubtator(write(tmp_path / "q.txt", changed), "toy", "train", label_map)
     with pytest.raises(GlinerError, match="E042"):
         read_pubtator(write(tmp_path / "e.txt", "\n"), "toy", "train", label_map)
@@ -235,13 +230,13 @@ def test_brat(tmp_path, label_map):
     assert [(s.text, s.label_) for s in doc.spans[GOLD_KEY]] == [("CD4+ T cells", "cell type"), ("IL2R", "gene")]
     assert doc.user_data[ID_KEY] == "9001" and report.skipped_lines == 2
     write(folder / "9001.ann", "T1\tcell_type 0 4;5 12\tCD4+ T cells\n")
-    with pytest.raises(GlinerError, match=r"\[E049\] .*9001.ann:1: discontinuous"):
+    with pytest.raises(GlinerError, match=r"\[E059\] .*9001.ann:1: discontinuous"):
         read_brat(folder, "toy", "train", label_map)
     write(folder / "9001.ann", "T1\tcell_type 0 12\tCD8+ T cells\n")
-    with pytest.raises(GlinerError, match=r"\[E045\] .*9001.ann:1: mention text"):
+    with pytest.raises(GlinerError, match=r"\[E047\] .*9001.ann:1: mention text"):
         read_brat(folder, "toy", "train", label_map)
     (folder / "9001.ann").unlink()
-    with pytest.raises(GlinerError, match=r"\[E048\] .*has no annotation file 9001.ann"):
+    with pytest.raises(GlinerError, match=r"\[E063\] .*has no annotation file 9001.ann"):
         read_brat(folder, "toy", "train", label_map)
 
 
@@ -286,7 +281,7 @@ def test_gliner_jsonl_aliases_and_mapping(tmp_path, label_map):
     assert plain[1].user_data[LABELS_KEY] == ["gene"] and plain[0].user_data[LABELS_KEY] == ["GENE", "cell type"]
     past_end = {"tokenized_text": ["a"], "ner": [[0, 1, "gene"]]}
     bad = write(tmp_path / "b.jsonl", json.dumps(lines[0]) + "\n" + json.dumps(past_end))
-    with pytest.raises(GlinerError, match=r"\[E044\] .*b.jsonl:2: entity \[0, 1, 'gene'\]"):
+    with pytest.raises(GlinerError, match=r"\[E049\] .*b.jsonl:2: entity \[0, 1, 'gene'\]"):
         read_gliner_json(bad, "toy", "dev", label_map)
     with pytest.raises(GlinerError, match=r"\[E041\] .*g.jsonl:1: unknown entity type 'protein'"):
         read_gliner_json(write(tmp_path / "g.jsonl", json.dumps({"tokenized_text": ["a"], "ner": [[0, 0, "protein"]]})),
@@ -335,7 +330,7 @@ def test_write_docbin_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_docbin([nlp("two")], path)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.spacy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.spacy", "x.spacy.counts.json"]
 
 
 def test_drop_overlap():
@@ -382,7 +377,7 @@ def test_mixed_corpus_refuses_test_split(tmp_path, label_map):
     test = write_docbin(docs, tmp_path / "test.spacy")
     make = spacy.util.registry.readers.get("spacy_gliner_biomed.MixedCorpus.v1")
     nlp = spacy.blank("en")
-    with pytest.raises(GlinerError, match=r"\[E047\] .*test.spacy' holds test-split docs"):
+    with pytest.raises(GlinerError, match=r"\[E069\] .*test.spacy' holds test-split docs"):
         list(make(paths=[str(train), str(test)])(nlp))
     assert len(list(make(paths=[str(train), str(test)], allow_test=True)(nlp))) == 6
     assert len(list(make(paths=[str(train)], limit_per_path=2)(nlp))) == 2
@@ -418,18 +413,17 @@ def test_mixed_corpus_splits_sentences_keeping_every_span(tmp_path):
 
 
 def test_cli_convert_single_file(tmp_path, label_map, capsys):
-    parser = argparse.ArgumentParser()
-    corpora.add_convert_parser(parser.add_subparsers(dest="command"))
     src = write(tmp_path / "t.tsv", "p53\tB-GENE\n")
     out = tmp_path / "o" / "x.spacy"
-    args = parser.parse_args(["convert", "--format", "iob2", "--input", str(src), "--dataset", "toy",
-                              "--split", "dev", "--out", str(out), "--label-map", str(label_map)])
-    assert corpora.run_convert(args) == 0
+    args = ["convert", "--format", "iob2", "--input", str(src), "--dataset", "toy",
+            "--split", "dev", "--out", str(out), "--label-map", str(label_map)]
+    assert cli_main(args) == 0
     assert "toy/dev" in capsys.readouterr().out
     assert read_docbin(out)[0].user_data[SPLIT_KEY] == "dev"
-    assert corpora.run_convert(parser.parse_args(["convert", "--format", "iob2", "--input", str(src)])) == 1
-    assert corpora.run_convert(parser.parse_args(["convert", "nonexistent"])) == 1
-    assert "E048" in capsys.readouterr().err
+    assert cli_main(["convert", "--format", "iob2", "--input", str(src)]) == 1
+    assert "E090" in capsys.readouterr().err
+    assert cli_main(["convert", "nonexistent"]) == 1
+    assert "E066" in capsys.readouterr().err
 
 
 def test_convert_splits_reads_and_writes_only_those(tmp_path, capsys):
@@ -437,11 +431,9 @@ def test_convert_splits_reads_and_writes_only_those(tmp_path, capsys):
     folder = data / "general" / "crossner_ai"
     folder.mkdir(parents=True)
     write(folder / "test.txt", "Alan\tB-researcher\nTuring\tI-researcher\n")  # no train.txt, dev.txt
-    parser = argparse.ArgumentParser()
-    corpora.add_convert_parser(parser.add_subparsers(dest="command"))
     args = ["convert", "crossner_ai", "--data", str(data), "--out", str(tmp_path / "c"), "--splits", "test"]
-    assert corpora.run_convert(parser.parse_args(args)) == 0
-    assert [p.name for p in (tmp_path / "c" / "crossner_ai").iterdir()] == ["test.spacy"]
+    assert cli_main(args) == 0
+    assert sorted(p.name for p in (tmp_path / "c" / "crossner_ai").iterdir()) == ["test.spacy", "test.spacy.counts.json"]
     assert spans_of(read_docbin(tmp_path / "c" / "crossner_ai" / "test.spacy")[0]) == [(0, 2, "researcher", "")]
     # train alone: the overlap checks against test and dev are skipped, and said so
     write(folder / "train.txt", "Alan\tB-researcher\nTuring\tI-researcher\n\nLISP\tB-programming language\n")
@@ -450,12 +442,12 @@ def test_convert_splits_reads_and_writes_only_those(tmp_path, capsys):
     assert "not checked for overlap with test, dev" in capsys.readouterr().out
     assert corpora.convert_dataset("Ontonotes", data, tmp_path / "o", splits=["train"]) == {}
     assert "no train split" in capsys.readouterr().out
-    with pytest.raises(GlinerError, match="E048"):
+    with pytest.raises(GlinerError, match="E055"):
         corpora.convert_dataset("crossner_ai", data, tmp_path / "x", splits=["validation"])
     with pytest.raises(SystemExit):
-        parser.parse_args(args[:-1] + ["validation"])
-    assert corpora.run_convert(parser.parse_args(["convert", "--format", "iob2", "--input", "f", "--dataset",
-                                                  "toy", "--split", "dev", "--out", "o", "--splits", "dev"])) == 1
+        cli_main(args[:-1] + ["validation"])
+    assert cli_main(["convert", "--format", "iob2", "--input", "f", "--dataset",
+                     "toy", "--split", "dev", "--out", "o", "--splits", "dev"]) == 1
 
 
 # ------------------------------------------------------------------------------------- real data
@@ -491,7 +483,7 @@ def test_convert_dataset_has_no_test_text_in_train(tmp_path, capsys):
     assert not any(d.text in test_texts for d in splits["train"] + splits["dev"])
     assert {d.user_data[SPLIT_KEY] for d in splits["train"]} == {"train"}
     assert splits["train"][0].user_data[LABELS_KEY] == sorted(corpora.load_label_map()["crossner_ai"].values())
-    assert not [p for p in (tmp_path / "crossner_ai").iterdir() if p.suffix != ".spacy"]
+    assert not [p for p in (tmp_path / "crossner_ai").iterdir() if p.suffix != ".spacy" and not p.name.endswith(".counts.json")]
 
 
 def test_doc_built_by_hand_passes_through_writer():

@@ -1,6 +1,5 @@
 """`evaluate`: the strict/relaxed metric core on hand-computed cases, then whole runs on a real
 pipeline whose gold is its own prediction (so every count is known), the report files and the CLI."""
-import argparse
 import json
 from collections import Counter
 
@@ -9,16 +8,10 @@ import spacy
 from spacy.tokens import DocBin, Span
 
 from spacy_gliner_biomed.errors import GlinerError
-from spacy_gliner_biomed.evaluation import (
-    add_evaluate_parser,
-    evaluate,
-    format_markdown,
-    run_evaluate,
-    score_spans,
-    write_report,
-)
+from spacy_gliner_biomed.cli import main as cli_main
+from spacy_gliner_biomed.evaluation import evaluate, format_markdown, score_spans, write_report
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 
 # -- metric core ------------------------------------------------------------------------------
@@ -91,7 +84,7 @@ def test_zero_predictions_and_labels_without_any_span():
 
 
 def test_gold_and_predictions_must_cover_the_same_documents():
-    with pytest.raises(GlinerError, match="E059"):
+    with pytest.raises(GlinerError, match="E070"):
         score_spans([[]], [[], []])
 
 
@@ -224,7 +217,7 @@ def test_train_split_is_refused_unless_allowed(uni, tmp_path):
     path = tmp_path / "train.spacy"
     make_dataset(uni, "ds", path, split="train")
     nlp = make_nlp(uni, ["protein"], THRESHOLD)
-    with pytest.raises(GlinerError, match=r"\[E052\] 4 of the 4 documents of the dataset 'ds' \('.*train.spacy'\)"):
+    with pytest.raises(GlinerError, match=r"\[E076\] 4 of the 4 documents of the dataset 'ds' \('.*train.spacy'\)"):
         evaluate(nlp, [path])
     report = evaluate(nlp, [path], allow_train=True)
     assert report["datasets"]["ds"]["micro"]["strict"]["f"] == 1.0
@@ -234,18 +227,16 @@ def test_dataset_labels_must_be_stated_and_agree(uni):
     nlp = make_nlp(uni, ["protein"], THRESHOLD)
     docs = make_dataset(uni, "ds")
     del docs[1].user_data["gliner_biomed.labels"]
-    with pytest.raises(GlinerError, match="E053"):
+    with pytest.raises(GlinerError, match="E074"):
         evaluate(nlp, {"ds": docs})
     docs[1].user_data["gliner_biomed.labels"] = ["disease"]
-    with pytest.raises(GlinerError, match="E054"):
+    with pytest.raises(GlinerError, match="E075"):
         evaluate(nlp, {"ds": docs})
     assert evaluate(nlp, {"ds": docs}, labels=sorted(LABELS))["datasets"]["ds"]["micro"]["strict"]["f"] == 1.0
 
 
-def parse(argv):
-    parser = argparse.ArgumentParser()
-    add_evaluate_parser(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(["evaluate", *map(str, argv)])
+def run_evaluate(argv):
+    return cli_main(["evaluate", *map(str, argv)])
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +252,7 @@ def saved(uni, tmp_path_factory):
 def test_cli_on_a_saved_pipeline(saved, files, tmp_path, capsys):
     out = tmp_path / "report"
     argv = [saved, files["ds"], files["ds2"], "--supervised", "--threshold", THRESHOLD, "--out", out, "--batch-size", 2]
-    assert run_evaluate(parse(argv)) == 0
+    assert run_evaluate(argv) == 0
     stdout = capsys.readouterr().out
     assert stdout == (out / "metrics.md").read_text()
     report = json.loads((out / "metrics.json").read_text())
@@ -273,10 +264,10 @@ def test_cli_on_a_saved_pipeline(saved, files, tmp_path, capsys):
 
 def test_zero_shot_refusal(saved, files, capsys):
     nlp = spacy.load(saved)
-    with pytest.raises(GlinerError, match=r"\[E055\] The dataset 'ds' .* is not zero-shot for this model: it was trained on \['ds'\]"):
+    with pytest.raises(GlinerError, match=r"\[E079\] The dataset 'ds' .* is not zero-shot for this model: it was trained on \['ds'\]"):
         evaluate(nlp, [files["ds2"], files["ds"]])
-    assert run_evaluate(parse([saved, files["ds"]])) == 1
-    assert "E055" in capsys.readouterr().err
+    assert run_evaluate([saved, files["ds"]]) == 1
+    assert "E079" in capsys.readouterr().err
     assert evaluate(nlp, [files["ds2"]])["datasets"]["ds2"]["setting"] == "zero-shot"
 
 
@@ -284,15 +275,16 @@ def test_cli_bad_input(saved, files, tmp_path, capsys):
     empty = tmp_path / "empty.spacy"
     DocBin().to_disk(empty)
     cases = [
-        ([saved, tmp_path / "missing.spacy"], "[E050] Dataset file '{}' does not exist.".format(tmp_path / "missing.spacy")),
-        ([saved, empty], "[E051] Dataset file '{}' holds no documents.".format(empty)),
-        ([saved, files["ds2"], "--component", "ner"], "[E056] The pipeline has no component 'ner'"),
-        ([tmp_path / "no-pipeline", files["ds2"]], "[E058] Could not load the pipeline"),
-        ([saved, files["ds2"], files["ds2"]], "[E057] Two datasets are named 'ds2'"),
+        ([saved, tmp_path / "missing.spacy"], "[E064] '{}' does not exist.".format(tmp_path / "missing.spacy")),
+        ([saved, empty], "[E071] '{}' holds no documents.".format(empty)),
+        ([saved, files["ds2"], "--component", "ner"], "[E077] The pipeline has no component 'ner'"),
+        ([tmp_path / "no-pipeline", files["ds2"]], "[E026] Pipeline '{}' does not exist.".format(tmp_path / "no-pipeline")),
+        ([files["ds2"], files["ds2"]], "[E026] Pipeline '{}' is a file, not a folder.".format(files["ds2"])),
+        ([saved, files["ds2"], files["ds2"]], "[E073] Two datasets are named 'ds2'"),
         ([saved, files["ds2"], "--threshold", 1.5], "[E006]"),
-        ([saved, files["ds2"], "--batch-size", 0], "[E059]"),
+        ([saved, files["ds2"], "--batch-size", 0], "[E008]"),
     ]
     for argv, message in cases:
-        assert run_evaluate(parse(argv)) == 1, argv
+        assert run_evaluate(argv) == 1, argv
         captured = capsys.readouterr()
         assert message in captured.err and not captured.out

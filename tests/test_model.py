@@ -5,7 +5,7 @@ import torch
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput, get_shim
 from spacy_gliner_biomed.layers.span_model import span_mask
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 
 def test_begin_update_backpropagates_to_encoder_and_heads(tiny_checkpoints, kind):
@@ -32,7 +32,7 @@ def test_begin_update_backpropagates_to_encoder_and_heads(tiny_checkpoints, kind
 
 def test_initialize_builds_from_a_backbone_and_round_trips(tmp_path, kind):
     """No checkpoint: nlp.initialize() builds a fresh model on the backbone (here a tiny local one)."""
-    from conftest import make_tiny_backbone
+    from helpers import make_tiny_backbone
 
     backbone = make_tiny_backbone(tmp_path / "backbone", hidden=32, seed=3)
     arch = "UniEncoder" if kind == "uni" else "BiEncoder"

@@ -5,7 +5,7 @@ import sys
 
 import spacy
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 
 def test_factory_entry_point_does_not_import_transformers():

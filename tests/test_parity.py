@@ -10,7 +10,7 @@ from spacy.tokens import Doc
 
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 
 @pytest.fixture(scope="module")

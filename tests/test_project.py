@@ -90,14 +90,14 @@ def test_folder_asset_by_manifest(tmp_path, shared, monkeypatch, capsys):
 
 
 def test_project_assets_cover_what_convert_reads():
-    from spacy_gliner_biomed.corpora import _sources
+    from spacy_gliner_biomed.corpora import dataset_sources
 
     project = srsly.read_yaml(ROOT / "project.yml")
     dests = {a["dest"] for a in project["assets"]}
     names = "conll2003 mit-movie mit-restaurant ncbi-disease bc5cdr bc2gm jnlpba linnaeus bionlp13cg".split()
     names += [f"crossner_{d}" for d in ("ai", "literature", "music", "politics", "science")]
     names += "FabNER TweetNER7 HarveyNER broad_twitter_corpus WikiANN-en".split()  # optional training corpora
-    assert dests == {f"assets/{s.path}" for n in names for s in _sources(n).values()}
+    assert dests == {f"assets/{s.path}" for n in names for s in dataset_sources(n).values()}
     for a in project["assets"]:
         assert len(a.get("checksum") or a.get("manifest_md5")) == 32 and a["description"]
         assert a.get("url", "https://").startswith("https://") and ("url" in a) != ("git" in a)

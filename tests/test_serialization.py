@@ -13,7 +13,7 @@ import torch
 from spacy_gliner_biomed.checkpoint import load_checkpoint
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput
 
-from conftest import LABELS, TEXTS
+from helpers import LABELS, TEXTS
 
 PREDICT = textwrap.dedent(
     """

@@ -9,14 +9,11 @@ import spacy
 import torch
 
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput
-from spacy_gliner_biomed.training import (
-    TrainingRow,
-    TrainingSettings,
-    configure_batch_by_length,
-    focal_bce_loss,
-    sample_label_sets,
-    span_targets,
-)
+from spacy_gliner_biomed.training.batchers import configure_batch_by_length
+from spacy_gliner_biomed.training.loss import focal_bce_loss
+from spacy_gliner_biomed.training.rows import TrainingRow, span_targets
+from spacy_gliner_biomed.training.sampling import sample_label_sets
+from spacy_gliner_biomed.training.settings import TrainingSettings
 
 WORDS = [
     "Cisplatin - induced nephrotoxicity was seen in BRCA1 carriers with breast cancer .".split(),
@@ -110,7 +107,7 @@ TRAIN_DATA = [
 
 @pytest.fixture(scope="module")
 def tiny_backbone(tmp_path_factory):
-    from conftest import make_tiny_backbone
+    from helpers import make_tiny_backbone
 
     return make_tiny_backbone(tmp_path_factory.mktemp("backbone") / "bert", hidden=64, seed=3)
 
@@ -122,7 +119,7 @@ def _train_nlp(backbone, kind):
     the reference above). Every batch type is a negative (`max_neg_type_ratio`), so the prompts seen
     in training have the composition of the prompt at inference."""
     model = {"@architectures": f"spacy_gliner_biomed.{'UniEncoder' if kind == 'uni' else 'BiEncoder'}.v1",
-             "backbone": str(backbone), "hidden_size": 48, "dropout": 0.0}
+             "backbone": str(backbone), "hidden_size": 48}
     if kind == "uni":
         model["embed_ent_token"] = False
     else:
@@ -133,7 +130,7 @@ def _train_nlp(backbone, kind):
 
 
 def test_overfitting_IO(tiny_backbone, kind, tmp_path):
-    """spaCy's overfitting test: a few sentences, loss falls to ~0, exact predictions that survive
+    """spaCy's overfitting test: a few sentences, loss falls to ~0 (300 steps: with the encoder's own dropout the loss still jumps around 0.1-0.3 after 150), exact predictions that survive
     to_disk/spacy.load, and nlp.evaluate F1 = 1.0."""
     from spacy.training import Example
     from spacy.util import fix_random_seed
@@ -147,7 +144,7 @@ def test_overfitting_IO(tiny_backbone, kind, tmp_path):
     assert ner.labels == ("chemical", "disease", "gene")
     optimizer = Adam(1e-3)
     first = None
-    for _ in range(150):
+    for _ in range(300):
         losses = {}
         nlp.update(examples, sgd=optimizer, losses=losses)
         first = losses["gliner_biomed"] if first is None else first
@@ -167,7 +164,7 @@ def test_fused_adam_matches_thincs_adam(weight_decay):
     import numpy
     from thinc.api import Adam, warmup_linear
 
-    from spacy_gliner_biomed.layers.shim import FusedAdam
+    from spacy_gliner_biomed.training.optimizer import FusedAdam
 
     def make_optimizer():
         schedule = warmup_linear(initial_rate=0.01, warmup_steps=2, total_steps=10)
@@ -239,7 +236,8 @@ def test_batch_by_length_keeps_every_item_once():
 
 
 def _write_corpus(nlp, path, split):
-    from spacy_gliner_biomed.corpora import DATASET_KEY, LABELS_KEY, SPLIT_KEY, write_docbin
+    from spacy_gliner_biomed.corpora import write_docbin
+    from spacy_gliner_biomed.keys import DATASET_KEY, LABELS_KEY, SPLIT_KEY
 
     docs = []
     for text, ents in TRAIN_DATA:

@@ -5,13 +5,19 @@ given to the Hugging Face tokenizer with `is_split_into_words=True`; label vecto
 `<<ENT>>` positions (found by token id, the checkpoint's `class_token_index`). Word vectors come
 from each word's first sub-token. The bi-encoder tokenizes the words alone and the label prompts
 separately with the labels tokenizer.
+
+A word longer than `MAX_WORD_SUBTOKENS` sub-tokens keeps only its first ones: the model reads a word
+at its first sub-token, and one pathological token (5,000 dots, a base64 blob, a long URL) must not
+fill a window, or fail a document. No real word comes near the cap, so parity is unaffected.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from ..errors import GlinerError
+from ..errors import Errors, GlinerError, Warnings, warn
 from .span_model import EncodedBatch
+
+MAX_WORD_SUBTOKENS = 64
 
 
 class GlinerFeaturizer:
@@ -26,10 +32,7 @@ class GlinerFeaturizer:
         labels_tokenizer=None,
     ):
         if not getattr(tokenizer, "is_fast", False):
-            raise GlinerError(
-                "[E030] spacy-gliner-biomed needs a fast (Rust) Hugging Face tokenizer to map sub-tokens to "
-                f"words; got {type(tokenizer).__name__}. Save the checkpoint with its tokenizer.json."
-            )
+            raise GlinerError(Errors.E030.format(name=type(tokenizer).__name__))
         self.tokenizer = tokenizer
         self.labels_tokenizer = labels_tokenizer
         self.ent_token = ent_token
@@ -39,6 +42,7 @@ class GlinerFeaturizer:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._prompt_cost: Dict[Tuple[str, ...], int] = {}
         self._label_inputs: Dict[Tuple[str, ...], Dict[str, torch.Tensor]] = {}
+        self._warned_long_word = False
 
     @property
     def is_bi_encoder(self) -> bool:
@@ -63,7 +67,8 @@ class GlinerFeaturizer:
         return self._prompt_cost[prompts]
 
     def subtoken_counts(self, docs_words: Sequence[Sequence[str]]) -> List[List[int]]:
-        """Number of sub-tokens of each word (0 for words the tokenizer drops entirely)."""
+        """Sub-tokens of each word as the model gets them (0 for words the tokenizer drops entirely,
+        at most MAX_WORD_SUBTOKENS), for the docs that have words."""
         docs_words = [list(words) for words in docs_words if words]
         counts: List[List[int]] = []
         if not docs_words:
@@ -76,8 +81,36 @@ class GlinerFeaturizer:
             for wid in encoded.word_ids(i):
                 if wid is not None:
                     row[wid] += 1
+            for w, count in enumerate(row):
+                if count > MAX_WORD_SUBTOKENS:
+                    self._warn_long_word(words[w], count)
+                    row[w] = MAX_WORD_SUBTOKENS
             counts.append(row)
         return counts
+
+    def _warn_long_word(self, word: str, n_tokens: int) -> None:
+        if not self._warned_long_word:
+            self._warned_long_word = True
+            warn(Warnings.W002.format(n_tokens=n_tokens, word=word[:40], cap=MAX_WORD_SUBTOKENS))
+
+    @staticmethod
+    def _capped_row(
+        ids: List[int], word_ids: List[Optional[int]], first_text_word: int
+    ) -> Tuple[List[int], List[Optional[int]]]:
+        """The row without the sub-tokens of a text word past its first MAX_WORD_SUBTOKENS (the
+        label prompt before the text is never cut)."""
+        if len(ids) <= MAX_WORD_SUBTOKENS:
+            return ids, word_ids
+        kept_ids: List[int] = []
+        kept_words: List[Optional[int]] = []
+        run, previous = 0, None
+        for token, wid in zip(ids, word_ids):
+            run = run + 1 if wid is not None and wid == previous else 1
+            previous = wid
+            if run <= MAX_WORD_SUBTOKENS or wid < first_text_word:
+                kept_ids.append(token)
+                kept_words.append(wid)
+        return kept_ids, kept_words
 
     def label_inputs(self, prompts: Tuple[str, ...]) -> Dict[str, torch.Tensor]:
         if prompts not in self._label_inputs:
@@ -91,8 +124,8 @@ class GlinerFeaturizer:
         prompt_words = [self.prompt_words(p) for p in prompts]
         texts = [pw + list(words) for pw, words in zip(prompt_words, windows)]
         enc = self.tokenizer(texts, is_split_into_words=True, add_special_tokens=True, truncation=False)
-        ids = enc["input_ids"]
-        n_tokens = max(len(row) for row in ids)
+        rows = [self._capped_row(enc["input_ids"][i], enc.word_ids(i), len(prompt_words[i])) for i in range(n_rows)]
+        n_tokens = max(len(ids) for ids, _ in rows)
         n_words = max(len(w) for w in windows)
         n_labels = max(len(p) for p in prompts)
         input_ids = torch.full((n_rows, n_tokens), self.pad_id, dtype=torch.long)
@@ -100,15 +133,14 @@ class GlinerFeaturizer:
         word_index = torch.full((n_rows, n_words), -1, dtype=torch.long)
         prompt_index = torch.full((n_rows, n_labels), -1, dtype=torch.long)
         label_mask = torch.zeros((n_rows, n_labels), dtype=torch.bool)
-        for i in range(n_rows):
-            row = ids[i]
+        for i, (row, word_ids) in enumerate(rows):
             input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
             attention_mask[i, : len(row)] = 1
             skip = len(prompt_words[i])
             positions = [-1] * len(windows[i])
             ent_positions: List[int] = []
             previous: Optional[int] = None
-            for t, wid in enumerate(enc.word_ids(i)):
+            for t, wid in enumerate(word_ids):
                 if wid is None:
                     previous = None
                     continue
@@ -123,8 +155,7 @@ class GlinerFeaturizer:
             if not self.is_bi_encoder:
                 if len(ent_positions) != len(prompts[i]):
                     raise GlinerError(
-                        f"[E031] Found {len(ent_positions)} label markers ({self.ent_token!r}) for "
-                        f"{len(prompts[i])} labels: a label must not contain {self.ent_token!r} itself."
+                        Errors.E031.format(n_markers=len(ent_positions), token=self.ent_token, n_labels=len(prompts[i]))
                     )
                 prompt_index[i, : len(ent_positions)] = torch.tensor(ent_positions, dtype=torch.long)
         word_lengths = torch.tensor([len(w) for w in windows], dtype=torch.long)
@@ -144,10 +175,10 @@ class GlinerFeaturizer:
         else:
             union = tuple(dict.fromkeys(p for row in prompts for p in row))
             where = {p: j for j, p in enumerate(union)}
-            rows = torch.zeros((n_rows, n_labels), dtype=torch.long)
+            label_rows = torch.zeros((n_rows, n_labels), dtype=torch.long)
             for i, row in enumerate(prompts):
-                rows[i, : len(row)] = torch.tensor([where[p] for p in row], dtype=torch.long)
+                label_rows[i, : len(row)] = torch.tensor([where[p] for p in row], dtype=torch.long)
             batch.label_prompts = union
-            batch.label_rows = rows
+            batch.label_rows = label_rows
         batch.label_inputs = self.label_inputs(batch.label_prompts)
         return batch

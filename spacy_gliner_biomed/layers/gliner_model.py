@@ -19,6 +19,8 @@ class GlinerInput:
 
 @dataclass
 class GlinerOutput:
+    """Span logits and what says which of them exist, all on the model's device."""
+
     logits: torch.Tensor  # (B, W, K, C)
     word_lengths: torch.Tensor  # (B,)
     label_mask: torch.Tensor  # (B, C)
@@ -51,7 +53,7 @@ def forward(model: Model, X: GlinerInput, is_train: bool) -> Tuple[GlinerOutput,
     shim = get_shim(model)
     if shim.checkpoint is None:
         raise GlinerError(Errors.E021.format(name=model.name))
-    batch = shim.checkpoint.featurizer.encode(X.windows, X.prompts)
+    batch = shim.checkpoint.featurizer.encode(X.windows, X.prompts).to(shim.device)
     logits, torch_backprop = shim(ArgsKwargs(args=(batch,), kwargs={}), is_train)
 
     def backprop(d_logits: torch.Tensor) -> GlinerInput:

@@ -23,6 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .. import defaults
+
 # Logit given to span slots that do not exist (end past the text): sigmoid() of it is 0.
 INVALID_SPAN_LOGIT = -1.0e4
 # Label sets whose folded bi-encoder vectors are kept at once.
@@ -36,7 +38,7 @@ class EncodedBatch:
     input_ids, attention_mask: (B, T) sub-tokens, prompt included for the uni-encoder.
     word_token_index: (B, W) position of each word's first sub-token; -1 for padding and for
         words the tokenizer turned into no sub-token (their vector is zero, as in the reference).
-    word_lengths: (B,) number of words per row (CPU tensor, for LSTM packing).
+    word_lengths: (B,) number of words per row.
     label_mask: (B, C) which label slots are real in each row.
     prompt_index: (B, C) uni-encoder only: positions of the <<ENT>> marker of each label.
     label_prompts: bi-encoder only: the distinct label prompts to encode (the cache key), and
@@ -54,6 +56,23 @@ class EncodedBatch:
     label_prompts: Tuple[str, ...] = ()
     label_inputs: Optional[Dict[str, torch.Tensor]] = None
     label_rows: Optional[torch.Tensor] = None
+
+    def to(self, device: torch.device) -> "EncodedBatch":
+        """The batch on `device` (the model's): the featurizer builds it on the CPU."""
+        if self.input_ids.device == device:
+            return self
+        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+        return EncodedBatch(
+            input_ids=move(self.input_ids),
+            attention_mask=move(self.attention_mask),
+            word_token_index=move(self.word_token_index),
+            word_lengths=move(self.word_lengths),
+            label_mask=move(self.label_mask),
+            prompt_index=move(self.prompt_index),
+            label_prompts=self.label_prompts,
+            label_inputs=None if self.label_inputs is None else {k: move(v) for k, v in self.label_inputs.items()},
+            label_rows=move(self.label_rows),
+        )
 
 
 class Backbone(nn.Module):
@@ -176,11 +195,11 @@ class SpanModelSettings:
     """The architecture fields of a gliner_config.json that this implementation reads."""
 
     hidden_size: int
-    max_width: int = 12
-    dropout: float = 0.4
-    num_rnn_layers: int = 1
+    max_width: int = defaults.MAX_WIDTH
+    dropout: float = defaults.DROPOUT
+    num_rnn_layers: int = defaults.NUM_RNN_LAYERS
     class_token_index: int = -1
-    embed_ent_token: bool = True
+    embed_ent_token: bool = defaults.EMBED_ENT_TOKEN
     is_bi_encoder: bool = False
 
 
@@ -207,6 +226,14 @@ class GlinerSpanModel(nn.Module):
     @property
     def is_bi_encoder(self) -> bool:
         return self.settings.is_bi_encoder
+
+    def set_head_dropout(self, rate: float) -> None:
+        """Dropout of the span and prompt FFNs (the encoder keeps its own config's dropout)."""
+        for module in (self.span_rep_layer, self.prompt_rep_layer):
+            for layer in module.modules():
+                if isinstance(layer, nn.Dropout):
+                    layer.p = rate
+        self.settings.dropout = rate
 
     def clear_label_cache(self) -> None:
         """Forget cached bi-encoder label vectors; call whenever the weights change."""
@@ -254,7 +281,8 @@ def gather_rows(tokens: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def span_mask(word_lengths: torch.Tensor, num_words: int, max_width: int) -> torch.Tensor:
-    """(B, W, K) True where the span starting at w with width k+1 ends inside the row."""
-    starts = torch.arange(num_words).view(1, -1, 1)
-    widths = torch.arange(max_width).view(1, 1, -1)
-    return (starts + widths) < word_lengths.view(-1, 1, 1).cpu()
+    """(B, W, K) True where the span starting at w with width k+1 ends inside the row (on the
+    device of `word_lengths`)."""
+    starts = torch.arange(num_words, device=word_lengths.device).view(1, -1, 1)
+    widths = torch.arange(max_width, device=word_lengths.device).view(1, 1, -1)
+    return (starts + widths) < word_lengths.view(-1, 1, 1)

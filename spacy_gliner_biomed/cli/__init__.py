@@ -1,0 +1,34 @@
+"""Command line: `python -m spacy_gliner_biomed COMMAND ...`, one module per command.
+
+    export PIPELINE OUT [--component gliner_biomed] [--overwrite]
+        Write a pipeline's gliner_biomed model as a GLiNER folder (loads in `gliner`).
+    annotate MODEL [--labels disease chemical ...] [--threshold 0.5] < texts.txt
+        MODEL is a GLiNER folder or a saved pipeline; prints one JSON line of entities per input line.
+    convert DATASET... --data ../shared/data --out corpus
+        Corpora (IOB2, PubTator, brat, GLiNER JSON) to .spacy files with natural-language labels.
+    evaluate PIPELINE DATASET... [--corpus corpus] [--out DIR]
+        Strict and relaxed P/R/F1 per dataset and label, as Markdown and JSON.
+
+Bad input ends a command with one line on stderr naming what was wrong, and exit status 1.
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+from ..errors import GlinerError
+from . import annotate, convert, evaluate, export
+
+COMMANDS = {"export": export, "annotate": annotate, "convert": convert, "evaluate": evaluate}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spacy_gliner_biomed", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in COMMANDS.values():
+        module.add_parser(subparsers)
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args)
+    except GlinerError as err:
+        print(err, file=sys.stderr)
+        return 1

@@ -1,0 +1,57 @@
+"""`annotate MODEL`: entities of each line of standard input, as JSON lines."""
+import argparse
+import json
+import sys
+from typing import Iterable, List, Optional
+
+from ..errors import Errors, GlinerError
+from ..evaluation.run import get_component
+from .pipelines import check_folder, load_pipeline
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("annotate", help="entities for each line of standard input, as JSON lines")
+    p.add_argument("model", help="a GLiNER folder or a saved pipeline")
+    p.add_argument("--labels", nargs="+", default=[], help="labels to find (default: a saved pipeline's own)")
+    p.add_argument("--threshold", type=float, default=None, help="default: the pipeline's own, or 0.5")
+
+
+def run(args: argparse.Namespace) -> int:
+    annotate(args.model, args.labels, args.threshold, sys.stdin)
+    return 0
+
+
+def build(model: str, labels: List[str], threshold: Optional[float]):
+    """A GLiNER folder gets the given labels and threshold (default 0.5); a saved pipeline keeps
+    its own labels and threshold unless they are given (and says which labels it uses)."""
+    import spacy
+    from spacy.util import is_package
+
+    folder = None if is_package(model) else check_folder(model, "Model")
+    if folder is not None and (folder / "gliner_config.json").is_file():
+        if not labels:
+            raise GlinerError(Errors.E092.format(path=model))
+        nlp = spacy.blank("en")
+        config = {"checkpoint": str(folder), "labels": labels, "threshold": 0.5 if threshold is None else threshold}
+        nlp.add_pipe("gliner_biomed", config=config)
+        return nlp
+    nlp = load_pipeline(model)
+    ner = get_component(nlp, "gliner_biomed")
+    if labels:
+        ner.labels = labels
+    else:
+        print(f"Labels: {', '.join(ner.labels)} (the pipeline's own; --labels to change)", file=sys.stderr)
+    if threshold is not None:
+        ner.threshold = threshold
+    return nlp
+
+
+def annotate(model: str, labels: List[str], threshold: Optional[float], lines: Iterable[str]) -> None:
+    nlp = build(model, labels, threshold)
+    texts = (line.rstrip("\n") for line in lines)
+    for doc in nlp.pipe(texts, batch_size=64):
+        ents = [
+            {"start": e.start_char, "end": e.end_char, "text": e.text, "label": e.label_, "score": round(e._.score, 4)}
+            for e in doc.ents
+        ]
+        print(json.dumps(ents, ensure_ascii=False))

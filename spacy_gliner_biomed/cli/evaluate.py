@@ -1,0 +1,52 @@
+"""`evaluate PIPELINE DATASET...`: strict and relaxed P/R/F1, printed as Markdown, written as JSON too."""
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import Errors, GlinerError
+from ..evaluation import evaluate, format_markdown, write_report
+from .pipelines import load_pipeline
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate",
+        help="strict and relaxed P/R/F1 of a pipeline on .spacy datasets",
+        description="Score a saved pipeline's gliner_biomed component on .spacy datasets; prints Markdown.",
+    )
+    p.add_argument("pipeline", help="a saved pipeline (folder or package, as spacy.load takes)")
+    p.add_argument("datasets", nargs="+", metavar="DATASET", help=".spacy files with gold spans, or dataset names with --corpus")
+    p.add_argument("--corpus", default=None,
+                   help="a `convert` output folder: a DATASET that is not a file means CORPUS/DATASET/test.spacy")
+    p.add_argument("--component", default="gliner_biomed")
+    p.add_argument("--threshold", type=float, default=None, help="default: the pipeline's own")
+    p.add_argument("--labels", nargs="+", default=None, help="default: each dataset's own labels")
+    p.add_argument("--supervised", action="store_true", help="allow datasets the model was trained on")
+    p.add_argument("--allow-train", action="store_true", help="allow docs from the 'train' split")
+    p.add_argument("--out", default=None, help="folder for metrics.json and metrics.md")
+    p.add_argument("--batch-size", type=int, default=64, help="docs per nlp.pipe batch")
+
+
+def run(args: argparse.Namespace) -> int:
+    datasets = args.datasets
+    if args.corpus is not None:
+        datasets = [d if Path(d).is_file() else str(Path(args.corpus) / d / "test.spacy") for d in datasets]
+    for path in datasets:
+        if not Path(path).is_file():
+            raise GlinerError(Errors.E064.format(path=path))
+    report = evaluate(
+        load_pipeline(args.pipeline),
+        datasets,
+        component=args.component,
+        labels=args.labels,
+        zero_shot=not args.supervised,
+        allow_train=args.allow_train,
+        threshold=args.threshold,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    print(format_markdown(report), end="")
+    if args.out is not None:
+        for path in write_report(report, args.out):
+            print(f"Wrote {path}", file=sys.stderr)
+    return 0

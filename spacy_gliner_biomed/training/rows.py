@@ -1,0 +1,97 @@
+"""From `Example`s to training rows: the word windows a batch trains on, each with the label set it
+is prompted with and its gold spans as targets.
+
+Long docs are cut into exactly the windows inference uses (`windows.plan_docs`); a gold span is
+the target of the window whose core holds its first word, and the loss masks the spans of other
+cores, so no span is learned twice or cut.
+"""
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from ..keys import NEGATIVES_KEY
+from ..layers.gliner_model import GlinerOutput
+from ..layers.span_model import span_mask
+from ..windows import plan_docs
+from ..words import DocWords, WordSpan, doc_words
+from .sampling import sample_label_sets
+from .settings import TrainingSettings
+
+
+@dataclass
+class TrainingRow:
+    """One word window of one example, with the prompts it is scored against and its gold spans.
+
+    `spans` are (start, end inclusive, prompt index) relative to the window; only spans whose start
+    lies in [core_start, core_end) are the window's to learn (others belong to a neighbour's core).
+    """
+
+    words: Tuple[str, ...]
+    prompts: Tuple[str, ...]
+    spans: List[Tuple[int, int, int]]
+    core_start: int
+    core_end: int
+
+
+def gold_spans(doc: Doc, words: DocWords, spans_key: Optional[str]) -> List[WordSpan]:
+    """The gold entities the component learns: doc.spans[spans_key] when it writes spans, else
+    doc.ents, as word spans."""
+    spans = doc.spans.get(spans_key, []) if spans_key is not None else doc.ents
+    return words.spans(spans)
+
+
+def training_rows(
+    examples: Sequence[Example],
+    checkpoint,
+    descriptions: Dict[str, str],
+    settings: TrainingSettings,
+    spans_key: Optional[str],
+) -> List[TrainingRow]:
+    """Rows for a batch of examples (gold from their reference docs). `descriptions` maps a label
+    to the prompt the model reads for it (the label itself if it has none)."""
+    docs = [eg.reference for eg in examples]
+    words = [doc_words(doc) for doc in docs]
+    gold = [gold_spans(doc, w, spans_key) for doc, w in zip(docs, words)]
+    label_sets = sample_label_sets(
+        [[label for _, _, label in spans] for spans in gold],
+        [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
+        settings,
+        shared=checkpoint.is_bi_encoder,
+    )
+    prompts = [tuple(descriptions.get(label, label) for label in labels) for labels in label_sets]
+    # a doc without words or without labels has nothing to learn: no windows
+    active = [w if labels else DocWords((), (), None) for w, labels in zip(words, label_sets)]
+    planned = plan_docs(checkpoint.featurizer, active, prompts, max_len=checkpoint.max_len, max_width=checkpoint.max_width)
+    max_width = checkpoint.max_width
+    rows: List[TrainingRow] = []
+    for spans, labels, doc_prompts, w, windows in zip(gold, label_sets, prompts, words, planned):
+        slot = {label: c for c, label in enumerate(labels)}
+        for win in windows:
+            targets = [
+                (start - win.start, end - win.start, slot[label])
+                for start, end, label in spans
+                if label in slot and win.core_start <= start < win.core_end and end - start < max_width
+            ]
+            rows.append(
+                TrainingRow(w.words[win.start : win.end], doc_prompts, targets, win.core_start - win.start, win.core_end - win.start)
+            )
+    return rows
+
+
+def span_targets(output: GlinerOutput, rows: Sequence[TrainingRow]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(targets, mask), both (B, W, K, C) on the logits' device: 1.0 at gold (start, width, label)
+    cells; the mask keeps spans inside their row and starting in its core, and label slots the row
+    really has."""
+    B, W, K, C = output.logits.shape
+    targets = torch.zeros((B, W, K, C))
+    core = torch.zeros((B, W), dtype=torch.bool)
+    for i, row in enumerate(rows):
+        core[i, row.core_start : row.core_end] = True
+        for start, end, label in row.spans:
+            targets[i, start, end - start, label] = 1.0
+    device = output.logits.device
+    mask = span_mask(output.word_lengths, W, K) & core.to(device).unsqueeze(-1)
+    return targets.to(device), mask.unsqueeze(-1) & output.label_mask[:, None, None, :]

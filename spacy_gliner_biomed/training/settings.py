@@ -1,0 +1,40 @@
+"""`[components.gliner_biomed.training]`: loss, label sampling and optimizer details, parsed once."""
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Dict, Optional
+
+from ..errors import Errors, GlinerError
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    max_types: int = 25  # most labels in one example's prompt (cut after shuffling, as the reference does)
+    max_neg_type_ratio: int = 1  # an example gets randint(0, ratio) * n_entities negative types
+    focal_alpha: float = 0.75  # weight of positives in the BCE; < 0 turns it off
+    focal_gamma: float = 0.0  # focal-loss exponent; 0 is plain BCE
+    loss_reduction: str = "sum"  # "sum" (the reference default) or "mean" over unmasked span x label cells
+    encoder_lr_scale: float = 0.5  # the transformer learns at this fraction of the optimizer's learn_rate
+    max_grad_norm: float = 10.0  # global gradient-norm clip before the optimizer step; 0 turns it off
+
+    @classmethod
+    def from_cfg(cls, cfg: Optional[Dict[str, Any]]) -> "TrainingSettings":
+        cfg = dict(cfg or {})
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(cfg) - set(known))
+        if unknown:
+            raise GlinerError(Errors.E036.format(unknown=unknown, known=known))
+        settings = cls(**cfg)
+        rules = [
+            ("max_types", settings.max_types >= 1, "an integer >= 1"),
+            ("max_neg_type_ratio", settings.max_neg_type_ratio >= 0, "an integer >= 0"),
+            ("loss_reduction", settings.loss_reduction in ("sum", "mean"), "'sum' or 'mean'"),
+            ("encoder_lr_scale", settings.encoder_lr_scale >= 0, ">= 0"),
+            ("max_grad_norm", settings.max_grad_norm >= 0, ">= 0"),
+            ("focal_gamma", settings.focal_gamma >= 0, ">= 0"),
+        ]
+        for name, ok, rule in rules:
+            if not ok:
+                raise GlinerError(Errors.E037.format(name=name, value=getattr(settings, name), rule=rule))
+        return settings
+
+    def to_cfg(self) -> Dict[str, Any]:
+        return asdict(self)
