@@ -361,7 +361,7 @@ class GlinerBiomed(TrainablePipe):
         logits = output.logits
         B, W, K, C = logits.shape
         probs = torch.sigmoid(logits)
-        keep = (probs > thresholds.view(B, 1, 1, C)) & span_mask(output.word_lengths, W, K).unsqueeze(-1)
+        keep = (probs > thresholds.view(B, 1, 1, C)) & span_mask(output.word_lengths, W, K, logits.device).unsqueeze(-1)
         rows, starts, widths, labels = keep.nonzero(as_tuple=True)
         scores = probs[rows, starts, widths, labels].tolist()
         for r, s, k, c, score in zip(rows.tolist(), starts.tolist(), widths.tolist(), labels.tolist(), scores):

@@ -350,6 +350,53 @@ def test_drop_overlap():
     assert [d.user_data[ID_KEY] for d in kept] == ["2"] and n == 3
 
 
+def _pubtator(pmid: str, title: str, abstract: str) -> str:
+    start = title.index("fever") if "fever" in title else None
+    mention = f"{pmid}\t{start}\t{start + 5}\tfever\tSpecificDisease\tD005334\n" if start is not None else ""
+    return f"{pmid}|t|{title}\n{pmid}|a|{abstract}\n{mention}\n"
+
+
+def test_convert_drops_train_and_dev_docs_that_overlap_later_splits(tmp_path, capsys):
+    """Synthetic splits with every kind of overlap `convert` must catch: the same PMID, the same
+    text under another PMID with other whitespace, and, across formats (JNLPBA: brat abstracts in
+    train, IOB sentences in test), an abstract that contains a test sentence."""
+    data = tmp_path / "data"
+    pubtator = data / "bio" / "ncbi-disease" / "pubtator"
+    pubtator.mkdir(parents=True)
+    test = _pubtator("100", "Yellow fever in travellers.", "A report of twelve cases seen in one clinic.")
+    dev = _pubtator("200", "Dengue fever outbreaks.", "Mosquito control reduced the incidence markedly.")
+    train = (
+        _pubtator("100", "Another title entirely.", "Same PMID as a test abstract, other text.")  # same id as test
+        + _pubtator("300", "Yellow  fever in travellers.", "A report of twelve\tcases seen in one clinic.")  # test text
+        + _pubtator("200", "Yet another title.", "Same PMID as a dev abstract.")  # same id as dev
+        + _pubtator("400", "Scarlet fever in children.", "Nothing here is in dev or test.")  # kept
+    )
+    (pubtator / "NCBItestset_corpus.txt").write_text(test)
+    (pubtator / "NCBIdevelopset_corpus.txt").write_text(dev)
+    (pubtator / "NCBItrainset_corpus.txt").write_text(train)
+    paths = corpora.convert_dataset("ncbi-disease", data, tmp_path / "out")
+    ids = {split: [d.user_data[ID_KEY] for d in read_docbin(path)] for split, path in paths.items()}
+    assert ids == {"train": ["400"], "dev": ["200"], "test": ["100"]}
+    out = capsys.readouterr().out
+    assert "ncbi-disease/train" in out and "2 docs also in test dropped" in out and "1 docs also in dev dropped" in out
+
+    jnlpba = data / "bio" / "jnlpba"
+    (jnlpba / "standoff" / "train").mkdir(parents=True)
+    (jnlpba / "iob").mkdir()
+    sentence = "IL-2 gene expression requires NF-kappa B activation in T cells ."
+    write(jnlpba / "iob" / "test.tsv", "\n".join(f"{w}\tO" for w in sentence.split()) + "\n")
+    write(jnlpba / "iob" / "devel.tsv", "Unrelated\tO\nsentence\tO\n")
+    standoff = jnlpba / "standoff" / "train"
+    write(standoff / "1.txt", "Background text first. " + sentence.replace(" .", ".") + " More text follows here.")
+    write(standoff / "1.ann", "")
+    write(standoff / "2.txt", "A different abstract about B cells and their receptors in mice.")
+    write(standoff / "2.ann", "")
+    paths = corpora.convert_dataset("jnlpba", data, tmp_path / "out")
+    train_docs = read_docbin(paths["train"])
+    assert [d.user_data[ID_KEY] for d in train_docs] == ["2"]
+    assert "1 docs also in test dropped" in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------------------------- spaCy readers
 
 

@@ -288,3 +288,69 @@ def test_cli_bad_input(saved, files, tmp_path, capsys):
         assert run_evaluate(argv) == 1, argv
         captured = capsys.readouterr()
         assert message in captured.err and not captured.out
+
+
+# -- against independent computations ---------------------------------------------------------
+def _random_docs(seed, n_docs=40):
+    import random
+
+    rng = random.Random(seed)
+    labels = ["gene", "disease", "chemical"]
+    gold, pred = [], []
+    for _ in range(n_docs):
+        spans = {(s, s + rng.randint(1, 6), rng.choice(labels)) for s in rng.sample(range(60), 8)}
+        kept = {g for g in spans if rng.random() < 0.6}  # found exactly
+        moved = {(s + rng.choice([-1, 1]), e, lab) for s, e, lab in spans if rng.random() < 0.2 and s > 0}
+        relabelled = {(s, e, rng.choice(labels)) for s, e, _ in spans if rng.random() < 0.1}
+        noise = {(s, s + rng.randint(1, 4), rng.choice(labels)) for s in rng.sample(range(60), 3)}
+        gold.append(sorted(spans))
+        pred.append(sorted(kept | moved | relabelled | noise))
+    return gold, pred
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_strict_scores_equal_gliners_own_evaluator(seed):
+    """Strict micro P/R/F1, overall and per label, equal the `gliner` package's NER evaluator."""
+    from gliner.evaluation.evaluator import BaseNEREvaluator
+
+    gold, pred = _random_docs(seed)
+    result = score_spans(gold, pred)
+
+    def reference(g, p):
+        evaluator = BaseNEREvaluator(g, p)
+        return evaluator.compute_prf(*evaluator.transform_data())
+
+    overall = reference(gold, pred)
+    micro = result.micro("strict")
+    assert (micro.precision, micro.recall, micro.f1) == pytest.approx(
+        (overall["precision"], overall["recall"], overall["f_score"]), abs=1e-12
+    )
+    for label in ("gene", "disease", "chemical"):
+        only = reference([[s for s in d if s[2] == label] for d in gold], [[s for s in d if s[2] == label] for d in pred])
+        counts = result.per_label[label]["strict"]
+        assert (counts.precision, counts.recall, counts.f1) == pytest.approx(
+            (only["precision"], only["recall"], only["f_score"]), abs=1e-12
+        )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_relaxed_scores_equal_a_direct_reading_of_the_rule(seed):
+    """Relaxed counts recomputed from the rule as GLiNER-biomed states it, written independently:
+    walk the predictions in (start, end) order; each takes the first untaken gold span, in (start,
+    end) order, with its label that it overlaps by at least one character."""
+    gold, pred = _random_docs(seed)
+    result = score_spans(gold, pred)
+    tp = fp = 0
+    n_gold = sum(map(len, gold))
+    for doc_gold, doc_pred in zip(gold, pred):
+        free = sorted(doc_gold)
+        for start, end, label in sorted(doc_pred):
+            match = next((g for g in free if g[2] == label and max(start, g[0]) < min(end, g[1])), None)
+            if match is None:
+                fp += 1
+            else:
+                free.remove(match)
+                tp += 1
+    relaxed = result.micro("relaxed")
+    assert (relaxed.tp, relaxed.fp, relaxed.fn) == (tp, fp, n_gold - tp)
+    assert relaxed.tp > result.micro("strict").tp  # the shifted spans count as relaxed matches

@@ -285,8 +285,15 @@ def test_spacy_train_refuses_an_unknown_backbone_before_training(tmp_path, tiny_
 def test_interrupted_save_keeps_the_last_complete_model(tiny_checkpoints, tmp_path, monkeypatch):
     import os
 
+    from helpers import TEXTS
+
+    def entities(pipeline):
+        return [[(e.start, e.end, e.label_, e._.score) for e in doc.ents] for doc in pipeline.pipe(TEXTS)]
+
     nlp = spacy.blank("en")
-    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["disease"]})
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["disease"], "threshold": 0.3})
+    expected = entities(nlp)
+    assert any(expected)
     nlp.to_disk(tmp_path / "model-last")
     before = (tmp_path / "model-last" / "gliner_biomed" / "model").read_bytes()
     with torch.no_grad():  # the model moves on (a training step), so the next save has new bytes
@@ -302,6 +309,159 @@ def test_interrupted_save_keeps_the_last_complete_model(tiny_checkpoints, tmp_pa
     folder = tmp_path / "model-last" / "gliner_biomed"
     assert (folder / "model").read_bytes() == before
     assert not list(folder.glob(".model*"))
+    assert entities(spacy.load(tmp_path / "model-last")) == expected  # loads right away: the last complete model
     nlp.to_disk(tmp_path / "model-last")  # an uninterrupted save does replace it
     assert (folder / "model").read_bytes() != before
     assert spacy.load(tmp_path / "model-last").get_pipe("gliner_biomed").labels == ("disease",)
+
+
+def _examples(nlp):
+    from spacy.training import Example
+
+    return [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in TRAIN_DATA]
+
+
+def test_bi_encoder_label_cache_is_cleared_by_a_real_update(tiny_checkpoints):
+    """Inference caches the bi-encoder's label vectors; an optimizer step changes the label encoder,
+    so the next prediction must use new vectors, exactly as if there had been no cache."""
+    from thinc.api import Adam
+
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["bi"]), "labels": ["chemical", "disease", "gene"]})
+    words = [t.split() for t, _ in TRAIN_DATA]
+    batch = GlinerInput(words, [tuple(ner.labels)] * len(words))
+    before = ner.model.predict(batch).logits.clone()
+    assert ner.checkpoint.model._label_cache  # the labels were cached
+    nlp.update(_examples(nlp), sgd=Adam(0.01))
+    after = ner.model.predict(batch).logits.clone()
+    ner.checkpoint.model.clear_label_cache()
+    uncached = ner.model.predict(batch).logits
+    assert not torch.allclose(after, before)
+    assert torch.equal(after, uncached)
+
+
+@pytest.mark.parametrize("kind", ["uni", "bi"])
+def test_model_built_from_a_plain_backbone_exports_with_identical_scores(tiny_backbone, kind, tmp_path):
+    """A model the package built itself (<<ENT>>/<<SEP>> added to the tokenizer, label vectors at the
+    label's first token for the uni-encoder), trained a few steps, exported: `gliner` loads it and
+    gives the same span probabilities on the same words."""
+    from gliner import GLiNER
+    from thinc.api import Adam
+
+    nlp = _train_nlp(tiny_backbone, kind)
+    nlp.initialize(get_examples=lambda: _examples(nlp))
+    optimizer = Adam(1e-3)
+    for _ in range(3):
+        nlp.update(_examples(nlp), sgd=optimizer)
+    ner = nlp.get_pipe("gliner_biomed")
+    out = ner.export_gliner(tmp_path / "exported")
+    ref = GLiNER.from_pretrained(str(out))
+    assert ref.config.embed_ent_token == (kind == "bi")  # the uni recipe's first-token setting survives
+    words = [t.split() for t, _ in TRAIN_DATA]
+    labels = list(ner.labels)
+    batch = ref.collate_batch(ref.prepare_base_input(words), labels)
+    expected = torch.sigmoid(ref.run_batch(batch).logits)
+    got = torch.sigmoid(ner.model.predict(GlinerInput(words, [tuple(labels)] * len(words))).logits)
+    for i, w in enumerate(words):
+        for width in range(min(12, len(w))):
+            torch.testing.assert_close(got[i, : len(w) - width, width], expected[i, : len(w) - width, width], atol=1e-5, rtol=0)
+
+
+def test_optimizer_step_as_the_shipped_configs_run_it(tiny_checkpoints):
+    """Fused Adam (weight decay, warm-up schedule), the encoder at encoder_lr_scale = 0.5 of the heads'
+    rate, after global gradient-norm clipping: the same parameters as clipping in torch followed by
+    thinc's own Adam parameter by parameter."""
+    import numpy
+    from thinc.api import Adam, warmup_linear
+
+    from spacy_gliner_biomed.training.optimizer import ENCODER_PREFIX, FusedAdam
+
+    def shipped_optimizer():
+        schedule = warmup_linear(initial_rate=1e-3, warmup_steps=1, total_steps=10)
+        return Adam(learn_rate=schedule, L2=0.01, L2_is_weight_decay=True, grad_clip=0.0, use_averages=False,
+                    beta1=0.9, beta2=0.999, eps=1e-8)
+
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["disease"],
+                                                "training": {"encoder_lr_scale": 0.5, "max_grad_norm": 0.5}})
+    model = ner.checkpoint.model
+    fused, reference = shipped_optimizer(), shipped_optimizer()
+    assert FusedAdam.supports(fused)
+    expected = {name: p.detach().numpy().copy() for name, p in model.named_parameters()}
+    for step in range(3):
+        rows = [TrainingRow(tuple(w), labels, [(s, e, labels.index(label)) for s, e, label in g if label in labels], 0, len(w))
+                for w, g, labels in zip(WORDS, GOLD, LABEL_SETS)]
+        output, backprop = ner.model.begin_update(GlinerInput([r.words for r in rows], [r.prompts for r in rows]))
+        _, d_logits = ner.get_loss(rows, output)
+        backprop(d_logits)
+        grads = {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.grad is not None}
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads.values()]))
+        assert norm > 0.5  # clipping is active
+        scale = min(1.0, 0.5 / (float(norm) + 1e-6))
+        for name, grad in grads.items():
+            lr_scale = 0.5 if name.startswith(ENCODER_PREFIX) else 1.0
+            expected[name], _ = reference(("ref", name), expected[name], (grad * scale).numpy().copy(), lr_scale=lr_scale)
+        ner.finish_update(fused)
+        fused.step_schedules()
+        reference.step_schedules()
+    moved = 0
+    for name, param in model.named_parameters():
+        numpy.testing.assert_allclose(param.detach().numpy(), expected[name], rtol=1e-4, atol=1e-6, err_msg=name)
+        moved += name in grads
+    assert moved > 20
+
+
+def test_training_on_long_documents_with_whitespace_tokens(tiny_backbone):
+    """Docs longer than a window (max_len 12 words here) and with whitespace tokens train end to end:
+    every gold span is a target exactly once, in the window whose core holds its first word, none
+    is cut, whitespace tokens never reach the model, and the loss goes down."""
+    from spacy.training import Example
+    from thinc.api import Adam
+
+    from spacy_gliner_biomed.training.rows import training_rows
+
+    nlp = _train_nlp(tiny_backbone, "uni")
+    parts, ents, offset = [], [], 0
+    for i in range(6):
+        for text, spans in TRAIN_DATA[:3]:
+            chunk = text + ("\n\n" if i % 2 else "   ")
+            parts.append(chunk)
+            ents += [(offset + s, offset + e, label) for s, e, label in spans]
+            offset += len(chunk)
+    text = "".join(parts)
+    doc = nlp.make_doc(text)
+    assert any(t.is_space for t in doc) and len([t for t in doc if not t.is_space]) > 60
+    examples = [Example.from_dict(doc, {"entities": ents})]
+    nlp.initialize(get_examples=lambda: examples)
+    ner = nlp.get_pipe("gliner_biomed")
+    ner.checkpoint.config["max_len"] = 12
+    rows = training_rows(examples, ner.checkpoint, ner.label_descriptions, ner.training_settings, None)
+    assert len(rows) > 5
+    assert all(len(r.words) <= 12 and not any(w.isspace() for w in r.words) for r in rows)
+    found = sorted(" ".join(r.words[s : e + 1]) for r in rows for s, e, _ in r.spans)
+    gold = sorted(" ".join(t.text for t in doc.char_span(s, e) if not t.is_space) for s, e, _ in ents)
+    assert found == gold  # each gold span once, whole
+    optimizer = Adam(1e-3)
+    losses = []
+    for _ in range(30):
+        step = {}
+        nlp.update(examples, sgd=optimizer, losses=step)
+        losses.append(step["gliner_biomed"])
+    assert sum(losses[-5:]) < 0.5 * sum(losses[:5])
+
+
+def test_spacy_drop_is_the_heads_dropout_while_training(tiny_checkpoints):
+    from thinc.api import Adam
+
+    from spacy_gliner_biomed.errors import GlinerError
+
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["chemical", "disease", "gene"]})
+    model = ner.checkpoint.model
+    encoder_rates = {m.p for m in model.token_rep_layer.modules() if isinstance(m, torch.nn.Dropout)}
+    nlp.update(_examples(nlp), sgd=Adam(1e-4), drop=0.3)
+    heads = [m for part in (model.span_rep_layer, model.prompt_rep_layer) for m in part.modules() if isinstance(m, torch.nn.Dropout)]
+    assert heads and {m.p for m in heads} == {0.3}
+    assert {m.p for m in model.token_rep_layer.modules() if isinstance(m, torch.nn.Dropout)} == encoder_rates
+    with pytest.raises(GlinerError, match="E028"):
+        nlp.update(_examples(nlp), sgd=Adam(1e-4), drop=1.5)

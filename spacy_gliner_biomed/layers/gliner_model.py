@@ -19,11 +19,11 @@ class GlinerInput:
 
 @dataclass
 class GlinerOutput:
-    """Span logits and what says which of them exist, all on the model's device."""
+    """Span logits (on the model's device) and what says which of them exist."""
 
     logits: torch.Tensor  # (B, W, K, C)
-    word_lengths: torch.Tensor  # (B,)
-    label_mask: torch.Tensor  # (B, C)
+    word_lengths: torch.Tensor  # (B,), on the CPU
+    label_mask: torch.Tensor  # (B, C), on the model's device
 
 
 def gliner_model(init_config: Dict[str, Any]) -> Model[GlinerInput, GlinerOutput]:

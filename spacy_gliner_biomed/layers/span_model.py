@@ -38,7 +38,7 @@ class EncodedBatch:
     input_ids, attention_mask: (B, T) sub-tokens, prompt included for the uni-encoder.
     word_token_index: (B, W) position of each word's first sub-token; -1 for padding and for
         words the tokenizer turned into no sub-token (their vector is zero, as in the reference).
-    word_lengths: (B,) number of words per row.
+    word_lengths: (B,) number of words per row; stays on the CPU (LSTM packing reads it there).
     label_mask: (B, C) which label slots are real in each row.
     prompt_index: (B, C) uni-encoder only: positions of the <<ENT>> marker of each label.
     label_prompts: bi-encoder only: the distinct label prompts to encode (the cache key), and
@@ -66,7 +66,7 @@ class EncodedBatch:
             input_ids=move(self.input_ids),
             attention_mask=move(self.attention_mask),
             word_token_index=move(self.word_token_index),
-            word_lengths=move(self.word_lengths),
+            word_lengths=self.word_lengths,
             label_mask=move(self.label_mask),
             prompt_index=move(self.prompt_index),
             label_prompts=self.label_prompts,
@@ -280,9 +280,10 @@ def gather_rows(tokens: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return picked * valid.unsqueeze(-1).to(picked.dtype)
 
 
-def span_mask(word_lengths: torch.Tensor, num_words: int, max_width: int) -> torch.Tensor:
-    """(B, W, K) True where the span starting at w with width k+1 ends inside the row (on the
-    device of `word_lengths`)."""
-    starts = torch.arange(num_words, device=word_lengths.device).view(1, -1, 1)
-    widths = torch.arange(max_width, device=word_lengths.device).view(1, 1, -1)
-    return (starts + widths) < word_lengths.view(-1, 1, 1)
+def span_mask(word_lengths: torch.Tensor, num_words: int, max_width: int, device: Optional[torch.device] = None) -> torch.Tensor:
+    """(B, W, K) True where the span starting at w with width k+1 ends inside the row, on `device`
+    (default: that of `word_lengths`)."""
+    device = word_lengths.device if device is None else device
+    starts = torch.arange(num_words, device=device).view(1, -1, 1)
+    widths = torch.arange(max_width, device=device).view(1, 1, -1)
+    return (starts + widths) < word_lengths.to(device).view(-1, 1, 1)

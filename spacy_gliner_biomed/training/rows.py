@@ -93,5 +93,5 @@ def span_targets(output: GlinerOutput, rows: Sequence[TrainingRow]) -> Tuple[tor
         for start, end, label in row.spans:
             targets[i, start, end - start, label] = 1.0
     device = output.logits.device
-    mask = span_mask(output.word_lengths, W, K) & core.to(device).unsqueeze(-1)
+    mask = span_mask(output.word_lengths, W, K, device) & core.to(device).unsqueeze(-1)
     return targets.to(device), mask.unsqueeze(-1) & output.label_mask[:, None, None, :]
