@@ -233,3 +233,131 @@ def test_score_ignores_types_the_dataset_does_not_annotate(uni, spans_key):
     scores = ner.score([Example(predicted, reference)])
     assert scores[key] == 1.0
     assert [e.label_ for e in (predicted.spans["sc"] if spans_key else predicted.ents)] == ["gene", "person"]  # untouched
+
+
+def spans_of(doc, key="sc"):
+    return [(s.start, s.end, s.label_, s._.score) for s in doc.spans[key]]
+
+
+def test_spans_key_decodes_nested_by_default(uni):
+    """With `spans_key` and no `flat_ner`, one entity may lie inside another; flat decoding of the
+    same doc gives no such pair."""
+    nested_nlp = make_nlp(uni, threshold=0.3, spans_key="sc")
+    assert nested_nlp.get_pipe("gliner_biomed").cfg["flat_ner"] is False
+    flat_nlp = make_nlp(uni, threshold=0.3, spans_key="sc", flat_ner=True)
+    inside = lambda a, b: a != b and b[0] <= a[0] and a[1] <= b[1]  # noqa: E731
+    n_pairs = 0
+    for text in TEXTS:
+        nested_doc, flat_doc = nested_nlp(text), flat_nlp(text)
+        nested = [s[:2] for s in spans_of(nested_doc)]
+        flat = [s[:2] for s in spans_of(flat_doc)]
+        pairs = [(a, b) for a in nested for b in nested if inside(a, b)]
+        n_pairs += len(pairs)
+        for a, b in zip(flat, flat[1:]):
+            assert a[1] <= b[0]  # flat: no overlap at all
+        for a, b in pairs:
+            assert not (a in flat and b in flat)
+        for a in nested:  # nested: overlap only by containment
+            for b in nested:
+                assert a[1] <= b[0] or b[1] <= a[0] or inside(a, b) or inside(b, a) or a == b
+    assert n_pairs > 0
+
+
+@pytest.mark.parametrize("flat_ner", [None, True])
+def test_multi_label_gives_one_span_several_labels_each_once(uni, flat_ner):
+    config = {"spans_key": "sc", "threshold": 0.3, **({"flat_ner": flat_ner} if flat_ner is not None else {})}
+    multi = make_nlp(uni, multi_label=True, **config)
+    single = make_nlp(uni, **config)
+    shared = 0
+    for text in TEXTS:
+        doc = multi(text)
+        keys = [s[:3] for s in spans_of(doc)]
+        assert len(keys) == len(set(keys))
+        labels_at = {}
+        for start, end, label in keys:
+            labels_at.setdefault((start, end), []).append(label)
+        shared += sum(len(labels) > 1 for labels in labels_at.values())
+        one = single(text)
+        boundaries = [s[:2] for s in spans_of(one)]
+        assert len(boundaries) == len(set(boundaries))  # without multi_label: one label per span
+    assert shared > 0
+
+
+def test_a_label_threshold_below_the_global_one_adds_that_labels_spans_only(uni):
+    """Decoding visits spans by descending score, so spans of the low-threshold label (all scored
+    below the global threshold) come after every span the global threshold keeps: the output is
+    the global-threshold output plus some spans of that label, scored between the two thresholds."""
+    config = {"spans_key": "sc", "multi_label": True, "threshold": 0.6}
+    strict = make_nlp(uni, **config)
+    lowered = make_nlp(uni, label_thresholds={"disease": 0.1}, **config)
+    gained = []
+    for text in TEXTS:
+        before = spans_of(strict(text))
+        after = spans_of(lowered(text))
+        assert [s for s in after if s[2] != "disease"] == [s for s in before if s[2] != "disease"]
+        assert set(before) <= set(after)
+        new = set(after) - set(before)
+        assert all(label == "disease" and 0.1 < score <= 0.6 for *_, label, score in new)
+        gained += new
+    assert gained
+
+
+def test_doc_labels_give_what_a_component_with_those_labels_gives(tiny_checkpoints, kind):
+    from spacy_gliner_biomed.keys import LABELS_KEY
+
+    checkpoint = tiny_checkpoints[kind]
+    nlp = make_nlp(checkpoint, threshold=0.3)
+    label_sets = [["chemical"], None, ["disease", "gene or gene product"], ["protein", "chemical"], None, ["chemical"]]
+    separate = {}
+    for labels in label_sets:
+        key = tuple(labels or LABELS)
+        if key not in separate:
+            alone = make_nlp(checkpoint, labels=list(key), threshold=0.3)
+            separate[key] = [ents(d) for d in alone.pipe(TEXTS)]
+    # the doc's own labels make a difference for some doc (or the test could not fail)
+    assert any(separate[tuple(ls)][i] != separate[tuple(LABELS)][i] for i, ls in enumerate(label_sets) if ls)
+    docs = []
+    for i, text in enumerate(TEXTS):
+        doc = nlp.make_doc(text)
+        if label_sets[i] is not None:
+            doc.user_data[LABELS_KEY] = list(label_sets[i])
+        docs.append(doc)
+    nlp.get_pipe("gliner_biomed").cfg["windows_per_forward"] = 8  # all docs in one forward
+    out = list(nlp.pipe(docs, batch_size=len(docs)))
+    for i, doc in enumerate(out):
+        expected = separate[tuple(label_sets[i] or LABELS)][i]
+        got = ents(doc)
+        assert [e[:3] for e in got] == [e[:3] for e in expected]
+        assert [e[3] for e in got] == pytest.approx([e[3] for e in expected], abs=1e-4)
+        assert set(e[2] for e in got) <= set(label_sets[i] or LABELS)
+    assert any(ents(d) for d in out)
+
+
+def test_doc_labels_keep_the_components_descriptions(uni):
+    from spacy_gliner_biomed.keys import LABELS_KEY
+
+    nlp = spacy.blank("en")
+    described = {"DIS": "disease", "CHEM": "chemical", "GENE": "gene or gene product"}
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(uni), "labels": described, "threshold": 0.1})
+    prompted = make_nlp(uni, labels=["disease"], threshold=0.1)
+    n = 0
+    for text in TEXTS:
+        doc = nlp.make_doc(text)
+        doc.user_data[LABELS_KEY] = ["DIS"]
+        got = ents(nlp(doc))
+        expected = [(s, e, "DIS", sc) for s, e, _, sc in ents(prompted(text))]
+        assert [x[:3] for x in got] == [x[:3] for x in expected]
+        assert [x[3] for x in got] == pytest.approx([x[3] for x in expected], abs=1e-4)
+        n += len(got)
+    assert n > 0
+
+
+@pytest.mark.parametrize("value", [[], (), "chemical", 3, {"chemical": "chemical"}])
+def test_bad_doc_labels_are_refused(uni, value):
+    from spacy_gliner_biomed.keys import LABELS_KEY
+
+    nlp = make_nlp(uni)
+    doc = nlp.make_doc(TEXTS[0])
+    doc.user_data[LABELS_KEY] = value
+    with pytest.raises(GlinerError, match=r"E009.*gliner_biomed\.labels"):
+        nlp(doc)

@@ -61,11 +61,39 @@ def test_to_bytes_round_trip(tiny_checkpoints, kind):
     assert predictions(other) == expected
 
 
-def test_saved_pipeline_with_missing_checkpoint_reports_it(tmp_path):
+def test_pipeline_saved_without_weights_names_its_missing_checkpoint_on_use(tmp_path):
+    """A pipeline whose checkpoint folder never existed saves (it has no weights to save), loads,
+    and says on first use which folder it lacks, not a crash deep in the model."""
+    from spacy_gliner_biomed.errors import GlinerError
+
+    nowhere = tmp_path / "never-existed"
     nlp = spacy.blank("en")
-    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tmp_path / "nowhere"), "labels": LABELS})
-    with pytest.raises(ValueError, match="E020"):
-        nlp("Aspirin.")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(nowhere), "labels": LABELS})
+    nlp.to_disk(tmp_path / "pipeline")
+    assert not nowhere.exists()
+    loaded = spacy.load(tmp_path / "pipeline")
+    ner = loaded.get_pipe("gliner_biomed")
+    assert ner.labels == tuple(LABELS) and ner.cfg["checkpoint"] == str(nowhere)
+    with pytest.raises(GlinerError, match="E020") as err:
+        loaded("Aspirin.")
+    assert str(nowhere) in str(err.value)
+    with pytest.raises(GlinerError, match="E020"):
+        list(loaded.pipe(["Aspirin.", "Cisplatin."]))
+
+
+def test_pipeline_saved_without_weights_uses_its_checkpoint_once_it_exists(tiny_checkpoints, tmp_path):
+    """The folder appears after the save: loading takes its weights, and the saved model (which has
+    none) does not erase them."""
+    target = tmp_path / "later"
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(target), "labels": LABELS, "threshold": 0.3})
+    nlp.to_disk(tmp_path / "pipeline")
+    shutil.copytree(tiny_checkpoints["uni"], target)
+    direct = spacy.blank("en")
+    direct.add_pipe("gliner_biomed", config={"checkpoint": str(target), "labels": LABELS, "threshold": 0.3})
+    expected = predictions(direct)
+    assert any(expected)
+    assert predictions(spacy.load(tmp_path / "pipeline")) == expected
 
 
 def test_export_to_gliner_format_gives_identical_scores(tiny_checkpoints, kind, tmp_path):

@@ -85,8 +85,7 @@ class GlinerShim(PyTorchShim):
 
     def from_bytes(self, bytes_data: bytes) -> "GlinerShim":
         files = srsly.msgpack_loads(bytes_data)["gliner_folder"]
-        if files is None:
-            self.checkpoint, self._model = None, None
+        if files is None:  # saved before it had weights: keep any the component has loaded since
             return self
         with tempfile.TemporaryDirectory() as tmp:
             for name, data in files.items():
