@@ -11,6 +11,7 @@ names some, those: converted evaluation data names its dataset's types that way,
 prompted with its own types by `nlp.evaluate`, `spacy train`'s dev scoring and the project's
 evaluator alike.
 """
+import json
 import os
 import weakref
 from pathlib import Path
@@ -537,6 +538,11 @@ class GlinerBiomed(TrainablePipe):
 
     def from_disk(self, path, *, exclude=tuple()):
         super().from_disk(path, exclude=exclude)
+        cfg_file = Path(path) / "cfg"
+        if "cfg" not in exclude and cfg_file.is_file():
+            # srsly's JSON reader parses some floats one ulp off ("0.7" -> 0.7000000000000001), which
+            # a loaded pipeline's config would then show; Python's reader gives back what was written.
+            self.cfg.update(json.loads(cfg_file.read_text(encoding="utf8")))
         self._after_load()
         return self
 

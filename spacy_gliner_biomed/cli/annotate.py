@@ -6,6 +6,7 @@ from typing import Iterable, List, Optional
 
 from ..errors import Errors, GlinerError
 from ..evaluation.run import get_component
+from ..labels import validate_thresholds
 from .pipelines import check_folder, load_pipeline
 
 
@@ -27,6 +28,8 @@ def build(model: str, labels: List[str], threshold: Optional[float]):
     import spacy
     from spacy.util import is_package
 
+    if threshold is not None:  # checked before a model is loaded, and before anything is printed
+        validate_thresholds(threshold, None, ())
     folder = None if is_package(model) else check_folder(model, "Model")
     if folder is not None and (folder / "gliner_config.json").is_file():
         if not labels:
@@ -37,12 +40,12 @@ def build(model: str, labels: List[str], threshold: Optional[float]):
         return nlp
     nlp = load_pipeline(model)
     ner = get_component(nlp, "gliner_biomed")
+    if threshold is not None:
+        ner.threshold = threshold
     if labels:
         ner.labels = labels
     else:
         print(f"Labels: {', '.join(ner.labels)} (the pipeline's own; --labels to change)", file=sys.stderr)
-    if threshold is not None:
-        ner.threshold = threshold
     return nlp
 
 
