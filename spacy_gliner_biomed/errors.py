@@ -214,6 +214,4 @@ class Errors(metaclass=ErrorsWithCodes):
         "or --splits."
     )
     E091 = "convert needs DATASET names ({known}) or --format."
-    E092 = (
-        "'{path}' is a GLiNER folder: give the labels to find with --labels (a saved pipeline brings its own)."
-    )
+    E092 = "'{path}' {what}: give the labels to find with --labels."

@@ -16,6 +16,7 @@ from spacy_gliner_biomed.cli import main
 from helpers import LABELS, TEXTS
 
 THRESHOLD = 0.3
+pytestmark = pytest.mark.slow  # the command line: `make test-fast` leaves it out
 
 
 def run(argv, capsys, monkeypatch, stdin=""):
@@ -112,6 +113,16 @@ def test_annotate_a_gliner_folder_needs_labels(tiny_checkpoints, capsys, monkeyp
     folder = tiny_checkpoints["uni"]
     code, out, err = run(["annotate", folder], capsys, monkeypatch, stdin=TEXTS[0])
     assert_one_error_line(code, out, err, f"[E092] '{folder}' is a GLiNER folder: give the labels to find with --labels")
+
+
+def test_annotate_a_pipeline_without_labels_needs_labels(tiny_checkpoints, tmp_path, capsys, monkeypatch):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"])})
+    nlp.to_disk(tmp_path / "unlabelled")
+    code, out, err = run(["annotate", tmp_path / "unlabelled"], capsys, monkeypatch, stdin=TEXTS[0])
+    assert_one_error_line(code, out, err, "is a pipeline without labels: give the labels to find with --labels")
+    code, out, _ = run(["annotate", tmp_path / "unlabelled", "--labels", "chemical"], capsys, monkeypatch, stdin=TEXTS[0])
+    assert code == 0 and json.loads(out) == expected_lines(make_nlp(tiny_checkpoints["uni"], ["chemical"], 0.5), [TEXTS[0]])[0]
 
 
 @pytest.mark.parametrize(

@@ -459,6 +459,7 @@ def test_mixed_corpus_splits_sentences_keeping_every_span(tmp_path):
 # ------------------------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.slow
 def test_cli_convert_single_file(tmp_path, label_map, capsys):
     src = write(tmp_path / "t.tsv", "p53\tB-GENE\n")
     out = tmp_path / "o" / "x.spacy"
@@ -473,6 +474,7 @@ def test_cli_convert_single_file(tmp_path, label_map, capsys):
     assert "E066" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_convert_splits_reads_and_writes_only_those(tmp_path, capsys):
     data = tmp_path / "data"
     folder = data / "general" / "crossner_ai"
@@ -507,6 +509,7 @@ def test_label_map_covers_every_dataset():
     assert data["bionlp13cg"]["Gene_or_gene_product"] == "gene or gene product"
 
 
+@pytest.mark.slow
 @needs_data
 def test_bc5cdr_train_without_dev_abstracts():
     folder = DATA / "bio" / "bc5cdr" / "pubtator"
@@ -519,6 +522,7 @@ def test_bc5cdr_train_without_dev_abstracts():
     assert report.left_out_of_ents == 0
 
 
+@pytest.mark.slow
 @needs_data
 def test_convert_dataset_has_no_test_text_in_train(tmp_path, capsys):
     paths = corpora.convert_dataset("crossner_ai", DATA, tmp_path)

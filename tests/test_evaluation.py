@@ -249,6 +249,7 @@ def saved(uni, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_cli_on_a_saved_pipeline(saved, files, tmp_path, capsys):
     out = tmp_path / "report"
     argv = [saved, files["ds"], files["ds2"], "--supervised", "--threshold", THRESHOLD, "--out", out, "--batch-size", 2]
@@ -262,6 +263,7 @@ def test_cli_on_a_saved_pipeline(saved, files, tmp_path, capsys):
     assert "| ds | supervised | 4 | 100.00 |" in stdout
 
 
+@pytest.mark.slow
 def test_zero_shot_refusal(saved, files, capsys):
     nlp = spacy.load(saved)
     with pytest.raises(GlinerError, match=r"\[E079\] The dataset 'ds' .* is not zero-shot for this model: it was trained on \['ds'\]"):
@@ -271,6 +273,7 @@ def test_zero_shot_refusal(saved, files, capsys):
     assert evaluate(nlp, [files["ds2"]])["datasets"]["ds2"]["setting"] == "zero-shot"
 
 
+@pytest.mark.slow
 def test_cli_bad_input(saved, files, tmp_path, capsys):
     empty = tmp_path / "empty.spacy"
     DocBin().to_disk(empty)

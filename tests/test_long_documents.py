@@ -136,6 +136,7 @@ def test_multi_label_spans_on_a_long_doc_are_owned_once(tiny_checkpoints, kind):
     assert straddling(got, windows)
 
 
+@pytest.mark.slow
 def test_100k_word_document_equals_its_sentences_processed_alone(tiny_checkpoints):
     """With a sentencizer first, cores are whole sentences and windows do not reach into their
     neighbours. With `max_len` the longest sentence and no two neighbours fitting together, every

@@ -3,9 +3,11 @@ tested in test_cli.py, the built wheel in test_wheel.py)."""
 import subprocess
 import sys
 
+import pytest
 import spacy
 
 
+@pytest.mark.slow
 def test_factory_entry_point_does_not_import_transformers():
     """spaCy imports every spacy_factories entry point on Language(): ours must stay cheap.
     (Checked on our module alone: other installed plugins, e.g. gliner-spacy, import gliner.)"""

@@ -30,6 +30,7 @@ def predictions(nlp):
     return [[(e.start_char, e.end_char, e.label_, e._.score) for e in d.ents] for d in nlp.pipe(TEXTS)]
 
 
+@pytest.mark.slow
 def test_to_disk_load_in_fresh_offline_process_without_checkpoint(checkpoint_copy, tmp_path):
     nlp = spacy.blank("en")
     described = {"DISEASE": "disease", "CHEMICAL": "chemical", "GENE": "gene or gene product"}
@@ -129,6 +130,7 @@ def test_export_refuses_to_overwrite(tiny_checkpoints, tmp_path):
     assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_spacy_package(tiny_checkpoints, tmp_path):
     nlp = spacy.blank("en")
     nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": LABELS})

@@ -129,6 +129,7 @@ def _train_nlp(backbone, kind):
     return nlp
 
 
+@pytest.mark.slow
 def test_overfitting_IO(tiny_backbone, kind, tmp_path):
     """spaCy's overfitting test: a few sentences, loss falls to ~0 (300 steps: with the encoder's own dropout the loss still jumps around 0.1-0.3 after 150), exact predictions that survive
     to_disk/spacy.load, and nlp.evaluate F1 = 1.0."""
@@ -264,6 +265,7 @@ def _spacy_train(tmp_path, backbone, *extra):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_spacy_train_cli_trains_loads_and_exports(tmp_path, tiny_backbone):
     result = _spacy_train(tmp_path, tiny_backbone)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -275,6 +277,7 @@ def test_spacy_train_cli_trains_loads_and_exports(tmp_path, tiny_backbone):
     assert (exported / "gliner_config.json").is_file()
 
 
+@pytest.mark.slow
 def test_spacy_train_refuses_an_unknown_backbone_before_training(tmp_path, tiny_backbone):
     result = _spacy_train(tmp_path, tmp_path / "no-such-backbone")
     assert result.returncode != 0
@@ -411,6 +414,7 @@ def test_optimizer_step_as_the_shipped_configs_run_it(tiny_checkpoints):
     assert moved > 20
 
 
+@pytest.mark.slow
 def test_training_on_long_documents_with_whitespace_tokens(tiny_backbone):
     """Docs longer than a window (max_len 12 words here) and with whitespace tokens train end to end:
     every gold span is a target exactly once, in the window whose core holds its first word, none

@@ -33,7 +33,7 @@ def build(model: str, labels: List[str], threshold: Optional[float]):
     folder = None if is_package(model) else check_folder(model, "Model")
     if folder is not None and (folder / "gliner_config.json").is_file():
         if not labels:
-            raise GlinerError(Errors.E092.format(path=model))
+            raise GlinerError(Errors.E092.format(path=model, what="is a GLiNER folder"))
         nlp = spacy.blank("en")
         config = {"checkpoint": str(folder), "labels": labels, "threshold": 0.5 if threshold is None else threshold}
         nlp.add_pipe("gliner_biomed", config=config)
@@ -44,6 +44,8 @@ def build(model: str, labels: List[str], threshold: Optional[float]):
         ner.threshold = threshold
     if labels:
         ner.labels = labels
+    elif not ner.labels:
+        raise GlinerError(Errors.E092.format(path=model, what="is a pipeline without labels"))
     else:
         print(f"Labels: {', '.join(ner.labels)} (the pipeline's own; --labels to change)", file=sys.stderr)
     return nlp
