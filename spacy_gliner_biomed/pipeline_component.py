@@ -521,7 +521,7 @@ class GlinerBiomed(TrainablePipe):
         wanted = eg.reference.user_data.get(LABELS_KEY)
         if not wanted or LABELS_KEY in eg.predicted.user_data:
             return False
-        return set(wanted) != set(self.labels)
+        return {x if isinstance(x, str) else x[0] for x in wanted} != set(self.labels)
 
     # -- serialization: cfg carries the labels; the model is a GLiNER folder in bytes --------------
     def _after_load(self) -> None:
