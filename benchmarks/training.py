@@ -78,6 +78,8 @@ def train_ours(kind: str, work: Path) -> dict:
             "--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy"),
             *as_cli_args(schedule_overrides(n, BATCH_SIZE, epochs=1, evaluations=0)),
         ]
+        # the reference samples negative types from the batch; so does ours here
+        cmd += ["--components.gliner_biomed.training.neg_types_from", "batch"]
         if kind == "uni":  # the reference trainer's model reads label vectors at <<ENT>>; so does ours here
             cmd += ["--components.gliner_biomed.model.embed_ent_token", "true"]
         start = time.perf_counter()

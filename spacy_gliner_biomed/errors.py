@@ -29,6 +29,16 @@ class Warnings(metaclass=ErrorsWithCodes):
         "the model reads a word at its first sub-token, and one pathological token (a run of dots, a "
         "base64 blob, a long URL) must not take the whole window. Other words are unaffected."
     )
+    W010 = (
+        "{n} doc(s) got no answer from the LLM server at {base_url} ({reason}, after {retries} retries). "
+        "They are marked failed in doc.user_data[{key!r}] and must be dropped, not trained on as docs "
+        "without entities; a rerun with the same cache_dir asks only for them again."
+    )
+    W011 = (
+        "{n} answer(s) of model {model!r} at {base_url} were not the JSON asked for ({reason}). The docs are "
+        "marked failed in doc.user_data[{key!r}] and must be dropped; check that the server supports "
+        "`response_format` of type json_schema (guided decoding)."
+    )
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -215,3 +225,99 @@ class Errors(metaclass=ErrorsWithCodes):
     )
     E091 = "convert needs DATASET names ({known}) or --format."
     E092 = "'{path}' {what}: give the labels to find with --labels."
+
+    # -- teachers and synthetic data (E093-E099, E140-E179) ---------------------------------
+    E093 = "Teacher '{teacher}' wrote labels it was not asked for: {labels}. A teacher writes only the labels of its own label set."
+    E150 = "Vocabulary file '{path}' does not exist."
+    E151 = "{path}, line {line}: {n} tab-separated column(s), expected {expected}."
+    E152 = "Could not read vocabulary file '{path}': {err}"
+    E153 = "{path}, line {line}: a type-map row is `tree prefix<TAB>type` (or `-type` to take a type away), both non-empty."
+    E154 = "Lexicon teacher '{name}' has no usable terms: give it vocabulary files or gold corpora."
+    E155 = (
+        "Gold corpora {names} are zero-shot test sets of this run: a gazetteer of their annotations "
+        "(even of their training split) would turn their zero-shot scores into supervised ones."
+    )
+    E156 = "The lexicon teacher reads gold mentions from `corpus_dir/<corpus>/train.spacy`: set corpus_dir."
+
+    # -- LLM teacher (E120-E139) --
+    E120 = (
+        "The LLM teacher needs the `openai` client package: `pip install spacy-gliner-biomed[llm]` "
+        "(or `pip install \"openai>=1.40\"`)."
+    )
+    E121 = "LLM teacher setting `{name}` must be {rule}; got {value!r}."
+    E122 = (
+        "LLM teacher `candidates = \"noun_chunks\"` needs `candidate_pipeline`: the name or path of a spaCy "
+        "pipeline with a dependency parser (e.g. \"en_core_web_sm\"). Or set `candidates = \"none\"`."
+    )
+    E123 = "Could not load the LLM teacher's candidate pipeline {name!r}: {err}"
+    E124 = (
+        "The LLM teacher's candidate pipeline {name!r} gives no noun chunks (components: {pipes}): noun "
+        "chunks need a dependency parser and a language with a noun-chunk iterator."
+    )
+    E125 = (
+        "All {n} request(s) of a batch to the LLM server at {base_url} failed ({reason}, after {retries} "
+        "retries). Is the server running, and is `base_url` right (vLLM, llama.cpp and Ollama serve "
+        "OpenAI-compatible endpoints under /v1)?"
+    )
+    E126 = "The LLM server at {base_url} refused the request for model {model!r}: HTTP {status}{message}. {hint}"
+    E127 = "LLM teacher annotate(): {problem}; give one list of candidates (spans or strings, or None) per doc."
+    E128 = "LLM teacher candidate {index} of doc {doc} is a {type}: a candidate is a Span of that doc or a string."
+    E129 = "The LLM teacher has no labels: give at least one entity type in `labels`."
+    E130 = "LLM teacher `cache_dir` '{path}' {problem}."
+    E157 = "A combined teacher needs at least one teacher."
+    E158 = "Combined teacher: `order` {order} must name each of its teachers {names} once."
+    E159 = "Could not read the manifest '{path}': {err}. Delete the folder to start over."
+    E160 = (
+        "Output folder '{folder}' holds synthetic data made with other inputs or settings ({old}); this run has "
+        "{new}. Give another --out folder, or delete this one to start over (results are never mixed)."
+    )
+    E161 = "shard_size must be >= 1 and max_docs >= 0 (0: all); got shard_size={shard_size}, max_docs={max_docs}."
+    E162 = "Could not read the config overrides {args}: give them as `--section.key value`."
+    E163 = "Config '{path}' has no [teacher] block (see configs/teacher_lexicon.cfg)."
+    E164 = (
+        "synthesize needs --held-out (the corpus folder with the dev and test splits the project evaluates on), so "
+        "that no held-out sentence reaches synthetic data; pass --no-held-out to run without the check."
+    )
+    # -- model teacher, type lists (E140-E149) --
+    E140 = (
+        "Teacher model '{path}' {problem}. Give a GLiNER folder (with gliner_config.json) or a saved "
+        "pipeline with a gliner_biomed component."
+    )
+    E141 = "Teacher model '{path}' is a pipeline without a gliner_biomed component (its components: {names})."
+    E142 = "Teacher model '{path}' has several gliner_biomed components ({names}); save a pipeline with one of them."
+    E143 = "Type list file '{path}' {problem}."
+    E144 = "{where}: not a type list in JSON: {problem}."
+    E145 = "{where}: bad type-list entry: {problem}."
+    E146 = "{where}: duplicate {what} {value!r} (first on line {first}); each type is listed once."
+    E147 = "A teacher name must be a non-empty string without '/' (its docs' dataset is 'synthetic/<name>'); got {name!r}."
+    E148 = "{what} has no labels: give at least one entity type."
+    E149 = (
+        "Teacher '{name}' annotates Doc objects (it keeps their tokens and sentences); got a {type}. Make "
+        "docs first, e.g. with nlp.make_doc or a corpus reader."
+    )
+
+    # -- raw text (E100-E119) -------------------------------------------------------------
+    E100 = "Text input {spec!r}: '{path}' does not exist or is not a file."
+    E101 = "Text input {spec!r}: the pattern matches no files."
+    E102 = (
+        "Text input {spec!r}: unknown format {format!r}. Give FORMAT:PATH with FORMAT one of {formats}, or a "
+        "bare path whose name says its format."
+    )
+    E103 = (
+        "Cannot tell the format of '{path}' (text input {spec!r}) from its name or first line; give it as "
+        "FORMAT:PATH with FORMAT one of {formats}."
+    )
+    E104 = "{where}: the file cannot be read to its end (a truncated or corrupt gzip file?): {err}"
+    E105 = "{where}: not well-formed XML: {err}"
+    E106 = "{where}: not UTF-8 text: {err}"
+    E107 = "'{path}' is not PubMed XML: its root element is <{tag}>, not <PubmedArticleSet>."
+    E108 = (
+        "The test split of {dataset!r} is never a source of synthetic training text; read its 'train' "
+        "(or 'dev') split."
+    )
+    E109 = "{where}: {what} {value!r} is not a PubMed id (a positive integer)."
+    E110 = "Dataset {dataset!r} has no {split} split (it has {splits})."
+    E111 = "{where}: not EBM-NLP (a `-DOCSTART- (PMID)` line, then one `token POS ...` line per token): {line!r}."
+    E112 = "{where}: the abstract line `{pmid}|a|` does not follow the title line of the same PMID."
+    E113 = "'{path}' has no {what}: is it a {format} file?"
+    E165 = "--distractors must be >= 0; got {n}."

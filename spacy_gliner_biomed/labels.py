@@ -73,9 +73,9 @@ class LabelSet:
     def for_doc(self, labels: LabelsArg) -> "LabelSet":
         """The label set a doc asks for (`doc.user_data["gliner_biomed.labels"]`): label names, each
         prompted with this set's description where it has one, or [name, prompt] pairs."""
-        if isinstance(labels, (list, tuple)) and labels and all(isinstance(x, str) for x in labels):
+        if isinstance(labels, (list, tuple)) and all(isinstance(x, str) for x in labels):
             described = dict(zip(self.names, self.prompts))
-            return LabelSet.from_arg({name: described.get(name, name) for name in labels} if len(set(labels)) == len(labels) else labels)
+            labels = [[name, described.get(name, name)] for name in labels]
         return LabelSet.from_arg(labels)
 
 

@@ -153,6 +153,16 @@ def _register_fork_hook() -> None:
         _fork_hook_registered = True
 
 
+def get_component(nlp: Language, name: str = "gliner_biomed") -> "GlinerBiomed":
+    """The pipeline's component `name`, which must be a gliner_biomed component."""
+    if name not in nlp.pipe_names:
+        raise GlinerError(Errors.E077.format(name=name, names=nlp.pipe_names))
+    pipe = nlp.get_pipe(name)
+    if not isinstance(pipe, GlinerBiomed):
+        raise GlinerError(Errors.E078.format(name=name, type=type(pipe).__name__))
+    return pipe
+
+
 class DocPrediction(NamedTuple):
     """What `predict` found in one doc: entities over its words, labels by index into `labels`."""
 
@@ -430,7 +440,7 @@ class GlinerBiomed(TrainablePipe):
         losses.setdefault(self.name, 0.0)
         self._set_dropout(drop)
         rows = training_rows(
-            list(examples), self.checkpoint, self.label_descriptions, self._training, self.cfg["spans_key"]
+            list(examples), self.checkpoint, self.label_descriptions, self._training, self.cfg["spans_key"], self.labels
         )
         if not rows:
             return losses

@@ -357,3 +357,26 @@ def test_relaxed_scores_equal_a_direct_reading_of_the_rule(seed):
     relaxed = result.micro("relaxed")
     assert (relaxed.tp, relaxed.fp, relaxed.fn) == (tp, fp, n_gold - tp)
     assert relaxed.tp > result.micro("strict").tp  # the shifted spans count as relaxed matches
+
+
+def test_distractor_types_are_prompted_but_not_scored(uni, files):
+    """Gold = what the model predicts with the dataset's labels plus two distractors; evaluated
+    with those distractors the scores are perfect, while the distractors' own predictions are
+    counted and left out."""
+    labels = DATASETS["ds2"][0]
+    distractors = ["protein", labels[0], "cell line"]  # a dataset label among them is not a distractor
+    nlp = make_nlp(uni, labels + ["protein", "cell line"], THRESHOLD)
+    docs = list(DocBin().from_disk(files["ds2"]).get_docs(nlp.vocab))
+    predicted = list(nlp.pipe([d.text for d in docs]))
+    n_distractor = sum(1 for doc in predicted for e in doc.ents if e.label_ in ("protein", "cell line"))
+    assert n_distractor > 0, "the tiny model should predict a distractor somewhere"
+    for doc, pred in zip(docs, predicted):
+        gold = [Span(doc, e.start, e.end, label=e.label_) for e in pred.ents if e.label_ in labels]
+        doc.spans["gold"] = gold
+        doc.ents = gold
+    report = evaluate(nlp, {"ds2": docs}, distractors=distractors)
+    ds = report["datasets"]["ds2"]
+    assert ds["distractors"] == 2 and ds["distractor_predictions"] == n_distractor
+    assert ds["micro"]["strict"]["f"] == 1.0 and list(ds["labels"]) == labels
+    capped = evaluate(nlp, {"ds2": docs}, distractors=distractors, n_distractors=1)["datasets"]["ds2"]
+    assert capped["distractors"] == 1

@@ -2,6 +2,8 @@
 import hashlib
 import importlib.util
 import io
+import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -97,7 +99,30 @@ def test_project_assets_cover_what_convert_reads():
     names = "conll2003 mit-movie mit-restaurant ncbi-disease bc5cdr bc2gm jnlpba linnaeus bionlp13cg".split()
     names += [f"crossner_{d}" for d in ("ai", "literature", "music", "politics", "science")]
     names += "FabNER TweetNER7 HarveyNER broad_twitter_corpus WikiANN-en".split()  # optional training corpora
-    assert dests == {f"assets/{s.path}" for n in names for s in dataset_sources(n).values()}
+    corpora = {f"assets/{s.path}" for n in names for s in dataset_sources(n).values()}
+    # and the vocabularies and unlabeled text the synthetic-pretraining stage reads
+    synthetic = {"assets/vocab/CTD_diseases.tsv.gz", "assets/vocab/mesh_terms.tsv", "assets/vocab/mesh_tree_numbers.tsv",
+                 "assets/text/pubmedqa_pqal.json", "assets/text/ebmnlp/dev.txt"}
+    assert dests == corpora | synthetic
     for a in project["assets"]:
         assert len(a.get("checksum") or a.get("manifest_md5")) == 32 and a["description"]
         assert a.get("url", "https://").startswith("https://") and ("url" in a) != ("git" in a)
+
+
+def test_recipe_is_two_stage_and_keeps_test_text_out():
+    project = srsly.read_yaml(ROOT / "project.yml")
+    assert project["workflows"]["all"] == ["assets", "convert", "synthesize", "pretrain", "train", "evaluate", "package"]
+    commands = {c["name"]: c for c in project["commands"]}
+    synthesize = " ".join(commands["synthesize"]["script"])
+    assert "--held-out corpus" in synthesize and "${vars.synthetic_texts}" in synthesize
+    texts = project["vars"]["synthetic_texts"].split()
+    assert not any("test" in t for t in texts)  # never a test split's text
+    zero_shot = set(project["vars"]["eval_bio"].split())
+    assert not zero_shot & set(project["vars"]["train_bio"].split())
+    train = " ".join(commands["train"]["script"])
+    assert "--init-checkpoint training/${vars.kind}-pretrain/gliner" in train
+    # the lexicon teacher's gazetteer never reads a zero-shot corpus's gold
+    config = (ROOT / "configs" / "teacher_lexicon.cfg").read_text()
+    gold = re.search(r"gold_corpora = (\[.*\])", config).group(1)
+    assert not zero_shot & set(json.loads(gold))
+    assert zero_shot == set(json.loads(re.search(r"zero_shot = (\[.*\])", config).group(1)))

@@ -210,6 +210,27 @@ def test_label_sets_follow_the_reference_sampling():
     assert len(capped[0]) == 2
 
 
+def test_inventory_negatives_give_prompts_of_every_length():
+    random.seed(0)
+    settings = TrainingSettings(max_types=10, neg_types_from="inventory")
+    inventory = [f"type {i}" for i in range(30)] + ["disease"]
+    positives = [["disease", "disease"], [], ["chemical"]]
+    negatives = [None, None, ["protein"]]
+    lengths = {0: set(), 1: set()}
+    for _ in range(300):
+        sets = sample_label_sets(positives, negatives, settings, shared=False, inventory=inventory)
+        assert "disease" in sets[0] and len(sets[0]) == len(set(sets[0])) <= 10
+        assert set(sets[0]) <= set(inventory)  # negatives come from the inventory, not the batch
+        assert 1 <= len(sets[1]) <= 10 and set(sets[1]) <= set(inventory)  # an empty example: >= 1 type
+        assert set(sets[2]) == {"chemical", "protein"}  # explicit negatives still replace sampling
+        lengths[0].add(len(sets[0]))
+        lengths[1].add(len(sets[1]))
+    assert lengths[0] == set(range(1, 11)) and lengths[1] == set(range(1, 11))
+    # without an inventory (a component with no labels yet) it falls back to the batch
+    fallback = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False, inventory=())
+    assert set(fallback[0]) <= {"a", "b"}
+
+
 def test_targets_mask_windows_and_padding():
     from spacy_gliner_biomed.layers.gliner_model import GlinerOutput
 

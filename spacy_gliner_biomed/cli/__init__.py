@@ -8,6 +8,8 @@
         Corpora (IOB2, PubTator, brat, GLiNER JSON) to .spacy files with natural-language labels.
     evaluate PIPELINE DATASET... [--corpus corpus] [--out DIR]
         Strict and relaxed P/R/F1 per dataset and label, as Markdown and JSON.
+    synthesize CONFIG --texts SPEC... --out DIR --held-out corpus [--paths.x y ...]
+        Raw text annotated by a teacher (lexicon, model, LLM, combined) into resumable .spacy shards.
 
 Bad input ends a command with one line on stderr naming what was wrong, and exit status 1.
 """
@@ -16,9 +18,11 @@ import sys
 from typing import List, Optional
 
 from ..errors import GlinerError
-from . import annotate, convert, evaluate, export
+from . import annotate, convert, evaluate, export, synthesize
 
-COMMANDS = {"export": export, "annotate": annotate, "convert": convert, "evaluate": evaluate}
+COMMANDS = {
+    "export": export, "annotate": annotate, "convert": convert, "evaluate": evaluate, "synthesize": synthesize,
+}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -26,8 +30,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(subparsers)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "synthesize":  # only synthesize takes config overrides
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        if args.command == "synthesize":
+            return synthesize.run(args, extra)
         return COMMANDS[args.command].run(args)
     except GlinerError as err:
         print(err, file=sys.stderr)

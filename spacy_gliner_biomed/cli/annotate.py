@@ -5,7 +5,6 @@ import sys
 from typing import Iterable, List, Optional
 
 from ..errors import Errors, GlinerError
-from ..evaluation.run import get_component
 from ..labels import validate_thresholds
 from .pipelines import check_folder, load_pipeline
 
@@ -27,6 +26,8 @@ def build(model: str, labels: List[str], threshold: Optional[float]):
     its own labels and threshold unless they are given (and says which labels it uses)."""
     import spacy
     from spacy.util import is_package
+
+    from ..pipeline_component import get_component
 
     if threshold is not None:  # checked before a model is loaded, and before anything is printed
         validate_thresholds(threshold, None, ())

@@ -25,6 +25,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--allow-train", action="store_true", help="allow docs from the 'train' split")
     p.add_argument("--out", default=None, help="folder for metrics.json and metrics.md")
     p.add_argument("--batch-size", type=int, default=64, help="docs per nlp.pipe batch")
+    p.add_argument("--distractors", type=int, default=0,
+                   help="prompt this many more types beside each dataset's own (from the shipped biomedical type "
+                        "list, in its order, skipping the dataset's); their predictions are not scored")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +37,14 @@ def run(args: argparse.Namespace) -> int:
     for path in datasets:
         if not Path(path).is_file():
             raise GlinerError(Errors.E064.format(path=path))
+    distractors = []
+    if args.distractors:
+        from ..teachers.types import load_type_list
+
+        if args.distractors < 0:
+            raise GlinerError(Errors.E165.format(n=args.distractors))
+        # more than asked, so that N remain after a dataset's own types are skipped
+        distractors = list(load_type_list())[: args.distractors + 20]
     report = evaluate(
         load_pipeline(args.pipeline),
         datasets,
@@ -44,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         batch_size=args.batch_size,
         progress=True,
+        distractors=distractors,
+        n_distractors=args.distractors,
     )
     print(format_markdown(report), end="")
     if args.out is not None:

@@ -3,7 +3,6 @@ import argparse
 from pathlib import Path
 
 from ..errors import Errors, GlinerError
-from ..evaluation.run import get_component
 from .pipelines import load_pipeline
 
 
@@ -18,6 +17,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if Path(args.out).is_file():
         raise GlinerError(Errors.E026.format(what="Output folder", path=args.out, problem="is a file, not a folder"))
+    from ..pipeline_component import get_component
+
     ner = get_component(load_pipeline(args.pipeline), args.component)
     print(ner.export_gliner(args.out, overwrite=args.overwrite, overwrite_flag="--overwrite"))
     return 0

@@ -25,7 +25,9 @@ from .report import ConversionReport
 MIN_CONTAINED_CHARS = 40
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """The text without any whitespace: how leakage checks compare texts, so that a tokenized copy
+    ("( 5 )") and the raw text ("(5)") are the same."""
     return "".join(text.split())
 
 
@@ -51,8 +53,8 @@ def drop_overlap(
     """`docs` without those that also occur in `reference` (another split): same text up to
     whitespace, or same id where ids are document ids (by_id). With `contained`, also a doc
     containing a reference text of at least MIN_CONTAINED_CHARS characters, or contained in one."""
-    texts = [_squash(doc.text) for doc in docs]
-    ref_texts = [_squash(doc.text) for doc in reference]
+    texts = [squash(doc.text) for doc in docs]
+    ref_texts = [squash(doc.text) for doc in reference]
     ref_set = set(ref_texts)
     drop = {i for i, text in enumerate(texts) if text in ref_set}
     if by_id:

@@ -1,7 +1,7 @@
 """`.spacy` files (spaCy DocBins with user data): the one reader and the one writer of the package.
 
 Beside each file the writer puts `<file>.counts.json`: how many training examples each doc makes
-when split into sentences (`docs.sentence_docs`). Sizing a training run (steps per epoch) then
+when split into sentences (`docs.sentence_count`). Sizing a training run (steps per epoch) then
 needs no second read of every corpus; a file without it (or changed since) is read instead.
 """
 import json
@@ -14,7 +14,7 @@ from spacy.vocab import Vocab
 from ..errors import Errors, GlinerError
 from ..files import write_atomic
 from ..keys import LABELS_KEY, NEGATIVES_KEY
-from .docs import blank, sentence_docs
+from .docs import blank, sentence_count
 from .label_map import PathLike
 
 COUNTS_SUFFIX = ".counts.json"
@@ -26,7 +26,7 @@ def write_docbin(docs: Iterable[Doc], path: PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     docs = list(docs)
     write_atomic(path, DocBin(store_user_data=True, docs=docs).to_bytes())
-    counts = {"bytes": path.stat().st_size, "sentence_examples": [len(sentence_docs(doc)) for doc in docs]}
+    counts = {"bytes": path.stat().st_size, "sentence_examples": [sentence_count(doc) for doc in docs]}
     write_atomic(counts_path(path), json.dumps(counts))
     return path
 
@@ -61,4 +61,4 @@ def sentence_example_counts(path: PathLike) -> List[int]:
         counts = json.loads(sidecar.read_text(encoding="utf-8"))
         if counts.get("bytes") == path.stat().st_size:
             return list(counts["sentence_examples"])
-    return [len(sentence_docs(doc)) for doc in read_docbin(path)]
+    return [sentence_count(doc) for doc in read_docbin(path)]

@@ -92,24 +92,33 @@ def predicted_doc(vocab: Vocab, reference: Doc) -> Doc:
     return doc
 
 
-def sentence_docs(doc: Doc) -> List[Doc]:
-    """One doc per sentence, with its entities (kb ids included), span groups and user data.
-
-    A doc without sentence boundaries, or with a span group member that crosses one, stays whole:
-    no gold span is lost or cut.
-    """
+def _splittable_sentences(doc: Doc) -> Optional[List[Span]]:
+    """The doc's sentences if it may be split into them: it has sentence boundaries, more than one
+    sentence, and no span (of any group, or entity) crosses a boundary. None: it stays whole."""
     if not doc.has_annotation("SENT_START"):
-        return [doc]
+        return None
     sentences = list(doc.sents)
     if len(sentences) == 1:
-        return [doc]
+        return None
     ends = {sent.start: sent.end for sent in sentences}
     starts = sorted(ends)
     spans = [span for group in doc.spans.values() for span in group] + list(doc.ents)
     for span in spans:
         first = starts[bisect_right(starts, span.start) - 1]
         if span.end > ends[first]:
-            return [doc]
+            return None
+    return sentences
+
+
+def sentence_docs(doc: Doc) -> List[Doc]:
+    """One doc per sentence, with its entities (kb ids included), span groups and user data.
+
+    A doc without sentence boundaries, or with a span group member that crosses one, stays whole:
+    no gold span is lost or cut.
+    """
+    sentences = _splittable_sentences(doc)
+    if sentences is None:
+        return [doc]
     out = []
     for sent in sentences:
         sub = sent.as_doc(copy_user_data=True)
@@ -121,3 +130,9 @@ def sentence_docs(doc: Doc) -> List[Doc]:
             ]
         out.append(sub)
     return out
+
+
+def sentence_count(doc: Doc) -> int:
+    """How many docs `sentence_docs` makes of `doc`, without making them."""
+    sentences = _splittable_sentences(doc)
+    return 1 if sentences is None else len(sentences)

@@ -89,17 +89,6 @@ def _gold_spans(doc: Doc) -> List[Triple]:
     return [(s.start_char, s.end_char, s.label_) for s in spans]
 
 
-def get_component(nlp: Language, component: str):
-    from ..pipeline_component import GlinerBiomed
-
-    if component not in nlp.pipe_names:
-        raise GlinerError(Errors.E077.format(name=component, names=nlp.pipe_names))
-    pipe = nlp.get_pipe(component)
-    if not isinstance(pipe, GlinerBiomed):
-        raise GlinerError(Errors.E078.format(name=component, type=type(pipe).__name__))
-    return pipe
-
-
 def _setting(name: str, trained_on: List[str], zero_shot: bool, where: str) -> str:
     """'zero-shot', 'supervised' or 'unknown' (the model records no training datasets)."""
     if name in trained_on:
@@ -153,6 +142,8 @@ def evaluate(
     threshold: Optional[float] = None,
     batch_size: int = 64,
     progress: bool = False,
+    distractors: Sequence[str] = (),
+    n_distractors: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Score `component` on each dataset, with that dataset's labels (or `labels`), and return the report.
 
@@ -163,12 +154,18 @@ def evaluate(
     allow_train: allow docs from the 'train' split.
     threshold: overrides the component's threshold during the evaluation (restored afterwards).
     batch_size: docs per `nlp.pipe` batch.
+    distractors: labels prompted beside each dataset's own (those it does not have), as a user
+        prompts many types at once; their predictions are not scored (they are counted as
+        `distractor_predictions`), so the scores say what the extra types cost the dataset's own.
+        With `n_distractors`, only the first that many of them that the dataset lacks.
     Everything is checked before the first dataset is run, so a bad argument fails at once rather
     than after a long run.
     """
     check_positive_int("batch_size", batch_size)
     if threshold is not None:
         validate_thresholds(threshold, None, ())
+    from ..pipeline_component import get_component
+
     ner = get_component(nlp, component)
     trained_on = _trained_on(ner.cfg)
     given = LabelSet.from_arg(labels) if labels is not None else None
@@ -177,15 +174,21 @@ def evaluate(
     plans = []
     for ds in _as_datasets(datasets, nlp.vocab):
         _check_split(ds, allow_train)
-        plans.append((ds, given or _dataset_labels(ds), _setting(ds.name, trained_on, zero_shot, ds.where)))
+        own = given or _dataset_labels(ds)
+        extra = [d for d in dict.fromkeys(distractors) if d not in own.names][:n_distractors]
+        pairs = [[n, p] for n, p in zip(own.names, own.prompts)] + [[d, d] for d in extra]
+        prompted = LabelSet.from_arg(pairs) if extra else own
+        plans.append((ds, own, prompted, _setting(ds.name, trained_on, zero_shot, ds.where)))
     original_threshold = ner.threshold
     used_threshold = original_threshold if threshold is None else float(threshold)
     report: Dict[str, Any] = {"component": component, "threshold": used_threshold, "datasets": {}}
     try:
         ner.threshold = used_threshold
-        for ds, label_set, setting in plans:
-            pred, seconds = _run(nlp, ner, ds, label_set, batch_size, progress)
+        for ds, label_set, prompted, setting in plans:
+            pred, seconds = _run(nlp, ner, ds, prompted, batch_size, progress)
             names = set(label_set.names)
+            n_distractor = sum(1 for doc_pred in pred for p in doc_pred if p[2] not in names)
+            pred = [[p for p in doc_pred if p[2] in names] for doc_pred in pred]
             all_gold = [_gold_spans(doc) for doc in ds.docs]
             gold = [[g for g in doc_gold if g[2] in names] for doc_gold in all_gold]
             result = score_spans(gold, pred, label_set.names)
@@ -195,6 +198,8 @@ def evaluate(
                 "n_docs": len(ds.docs),
                 **result.to_dict(),
                 "unscored_gold": sum(map(len, all_gold)) - sum(map(len, gold)),
+                "distractors": len(prompted) - len(label_set),
+                "distractor_predictions": n_distractor,
                 "seconds": seconds,
                 "docs_per_second": len(ds.docs) / seconds if seconds > 0 else 0.0,
             }

@@ -81,10 +81,11 @@ class GlinerFeaturizer:
             for wid in encoded.word_ids(i):
                 if wid is not None:
                     row[wid] += 1
-            for w, count in enumerate(row):
-                if count > MAX_WORD_SUBTOKENS:
-                    self._warn_long_word(words[w], count)
-                    row[w] = MAX_WORD_SUBTOKENS
+            if max(row) > MAX_WORD_SUBTOKENS:
+                for w, count in enumerate(row):
+                    if count > MAX_WORD_SUBTOKENS:
+                        self._warn_long_word(words[w], count)
+                        row[w] = MAX_WORD_SUBTOKENS
             counts.append(row)
         return counts
 
@@ -93,24 +94,35 @@ class GlinerFeaturizer:
             self._warned_long_word = True
             warn(Warnings.W002.format(n_tokens=n_tokens, word=word[:40], cap=MAX_WORD_SUBTOKENS))
 
-    @staticmethod
-    def _capped_row(
-        ids: List[int], word_ids: List[Optional[int]], first_text_word: int
-    ) -> Tuple[List[int], List[Optional[int]]]:
-        """The row without the sub-tokens of a text word past its first MAX_WORD_SUBTOKENS (the
-        label prompt before the text is never cut)."""
-        if len(ids) <= MAX_WORD_SUBTOKENS:
-            return ids, word_ids
-        kept_ids: List[int] = []
-        kept_words: List[Optional[int]] = []
-        run, previous = 0, None
+    def _read_row(
+        self, ids: List[int], word_ids: List[Optional[int]], n_prompt_words: int, n_words: int
+    ) -> Tuple[List[int], List[int], List[int]]:
+        """One pass over a row's sub-tokens: the ids the model gets (a text word's sub-tokens past
+        its first MAX_WORD_SUBTOKENS left out; the prompt is never cut), each text word's first
+        sub-token position (-1 for a word with none), and the positions of the label markers."""
+        kept: List[int] = []
+        positions = [-1] * n_words
+        ent_positions: List[int] = []
+        previous: Optional[int] = None
+        run = 0
         for token, wid in zip(ids, word_ids):
-            run = run + 1 if wid is not None and wid == previous else 1
+            if wid is None:
+                previous = None
+                kept.append(token)
+                continue
+            if wid < n_prompt_words:
+                if token == self.class_token_index:
+                    ent_positions.append(len(kept))
+            elif wid != previous:
+                positions[wid - n_prompt_words] = len(kept)
+                run = 1
+            else:
+                run += 1
+                if run > MAX_WORD_SUBTOKENS:
+                    continue
             previous = wid
-            if run <= MAX_WORD_SUBTOKENS or wid < first_text_word:
-                kept_ids.append(token)
-                kept_words.append(wid)
-        return kept_ids, kept_words
+            kept.append(token)
+        return kept, positions, ent_positions
 
     def label_inputs(self, prompts: Tuple[str, ...]) -> Dict[str, torch.Tensor]:
         if prompts not in self._label_inputs:
@@ -124,8 +136,8 @@ class GlinerFeaturizer:
         prompt_words = [self.prompt_words(p) for p in prompts]
         texts = [pw + list(words) for pw, words in zip(prompt_words, windows)]
         enc = self.tokenizer(texts, is_split_into_words=True, add_special_tokens=True, truncation=False)
-        rows = [self._capped_row(enc["input_ids"][i], enc.word_ids(i), len(prompt_words[i])) for i in range(n_rows)]
-        n_tokens = max(len(ids) for ids, _ in rows)
+        rows = [self._read_row(enc["input_ids"][i], enc.word_ids(i), len(prompt_words[i]), len(windows[i])) for i in range(n_rows)]
+        n_tokens = max(len(ids) for ids, _, _ in rows)
         n_words = max(len(w) for w in windows)
         n_labels = max(len(p) for p in prompts)
         input_ids = torch.full((n_rows, n_tokens), self.pad_id, dtype=torch.long)
@@ -133,23 +145,9 @@ class GlinerFeaturizer:
         word_index = torch.full((n_rows, n_words), -1, dtype=torch.long)
         prompt_index = torch.full((n_rows, n_labels), -1, dtype=torch.long)
         label_mask = torch.zeros((n_rows, n_labels), dtype=torch.bool)
-        for i, (row, word_ids) in enumerate(rows):
-            input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-            attention_mask[i, : len(row)] = 1
-            skip = len(prompt_words[i])
-            positions = [-1] * len(windows[i])
-            ent_positions: List[int] = []
-            previous: Optional[int] = None
-            for t, wid in enumerate(word_ids):
-                if wid is None:
-                    previous = None
-                    continue
-                if wid < skip:
-                    if row[t] == self.class_token_index:
-                        ent_positions.append(t)
-                elif wid != previous:
-                    positions[wid - skip] = t
-                previous = wid
+        for i, (ids, positions, ent_positions) in enumerate(rows):
+            input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            attention_mask[i, : len(ids)] = 1
             word_index[i, : len(positions)] = torch.tensor(positions, dtype=torch.long)
             label_mask[i, : len(prompts[i])] = True
             if not self.is_bi_encoder:

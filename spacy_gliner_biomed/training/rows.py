@@ -49,9 +49,11 @@ def training_rows(
     descriptions: Dict[str, str],
     settings: TrainingSettings,
     spans_key: Optional[str],
+    inventory: Sequence[str] = (),
 ) -> List[TrainingRow]:
     """Rows for a batch of examples (gold from their reference docs). `descriptions` maps a label
-    to the prompt the model reads for it (the label itself if it has none)."""
+    to the prompt the model reads for it (the label itself if it has none); `inventory` are the
+    labels negatives may be drawn from (`neg_types_from = "inventory"`)."""
     docs = [eg.reference for eg in examples]
     words = [doc_words(doc) for doc in docs]
     gold = [gold_spans(doc, w, spans_key) for doc, w in zip(docs, words)]
@@ -60,6 +62,7 @@ def training_rows(
         [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
         settings,
         shared=checkpoint.is_bi_encoder,
+        inventory=inventory,
     )
     prompts = [tuple(descriptions.get(label, label) for label in labels) for labels in label_sets]
     # a doc without words or without labels has nothing to learn: no windows

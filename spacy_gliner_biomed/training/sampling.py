@@ -20,6 +20,7 @@ def sample_label_sets(
     settings: TrainingSettings,
     *,
     shared: bool,
+    inventory: Sequence[str] = (),
 ) -> List[Tuple[str, ...]]:
     """One label set per example. `positives[i]` has one label per gold span of example i;
     `negatives[i]` are its explicit negative labels, or None to sample them from the batch.
@@ -29,6 +30,11 @@ def sample_label_sets(
     entities gets at least one in-batch type, so it teaches the model not to over-predict (the
     reference scores it against an empty prompt instead). Bi-encoder: the union over the batch of
     gold and explicit negative types, shuffled, cut to `max_types * batch size`, for every example.
+
+    With `neg_types_from = "inventory"`, a uni-encoder example without explicit negatives draws
+    randint(0, max_types - n_gold_types) negatives from `inventory` (all labels the component
+    knows) instead: prompt lengths then range over 1..max_types, as users' label lists do, instead
+    of the reference's ~2 types per sentence, which leaves the model unused to long prompts.
     """
     rng = random
     if shared:
@@ -40,10 +46,16 @@ def sample_label_sets(
     rng.shuffle(batch_types)
     batch_types = batch_types[:SAMPLED_NEGATIVES]
     label_sets = []
+    from_inventory = settings.neg_types_from == "inventory" and len(inventory) > 0
     for pos, neg in zip(positives, negatives):
         ratio = rng.randint(0, settings.max_neg_type_ratio) if settings.max_neg_type_ratio else 0
         if neg is not None:
             negs = list(neg)
+        elif from_inventory:
+            gold = set(pos)
+            pool = [label for label in inventory if label not in gold]
+            room = max(settings.max_types - len(gold), 0 if gold else 1)
+            negs = rng.sample(pool, min(len(pool), rng.randint(0 if gold else 1, room)))
         elif pos:
             negs = batch_types[: len(pos) * ratio]
         else:

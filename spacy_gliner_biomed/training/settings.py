@@ -9,6 +9,10 @@ from ..errors import Errors, GlinerError
 class TrainingSettings:
     max_types: int = 25  # most labels in one example's prompt (cut after shuffling, as the reference does)
     max_neg_type_ratio: int = 1  # an example gets randint(0, ratio) * n_entities negative types
+    # where an example without explicit negatives gets its negative types: "batch" (the reference:
+    # the other examples' gold types) or "inventory" (every label the component knows, as many as
+    # randint(0, max_types - n_gold_types)), so training sees prompts as long as users write
+    neg_types_from: str = "batch"
     focal_alpha: float = 0.75  # weight of positives in the BCE; < 0 turns it off
     focal_gamma: float = 0.0  # focal-loss exponent; 0 is plain BCE
     loss_reduction: str = "sum"  # "sum" (the reference default) or "mean" over unmasked span x label cells
@@ -27,6 +31,7 @@ class TrainingSettings:
             ("max_types", settings.max_types >= 1, "an integer >= 1"),
             ("max_neg_type_ratio", settings.max_neg_type_ratio >= 0, "an integer >= 0"),
             ("loss_reduction", settings.loss_reduction in ("sum", "mean"), "'sum' or 'mean'"),
+            ("neg_types_from", settings.neg_types_from in ("batch", "inventory"), "'batch' or 'inventory'"),
             ("encoder_lr_scale", settings.encoder_lr_scale >= 0, ">= 0"),
             ("max_grad_norm", settings.max_grad_norm >= 0, ">= 0"),
             ("focal_gamma", settings.focal_gamma >= 0, ">= 0"),
