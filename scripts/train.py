@@ -78,7 +78,7 @@ def main() -> int:
     if args.init_checkpoint:
         cmd += ["--paths.init_checkpoint", args.init_checkpoint]
     steps = overrides["training.optimizer.learn_rate.total_steps"]
-    print(f"{n_examples} training sentences from {len(train)} corpora, {steps} steps of {BATCH_SIZE}", flush=True)
+    print(f"{n_examples} training sentences from {len(train)} files, {steps} steps of {BATCH_SIZE}", flush=True)
     return subprocess.run(cmd).returncode
 
 

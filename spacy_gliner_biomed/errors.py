@@ -321,3 +321,4 @@ class Errors(metaclass=ErrorsWithCodes):
     E112 = "{where}: the abstract line `{pmid}|a|` does not follow the title line of the same PMID."
     E113 = "'{path}' has no {what}: is it a {format} file?"
     E165 = "--distractors must be >= 0; got {n}."
+    E166 = "Combined teacher: {names} are not teachers (a teacher has `name`, `labels` and is called on docs)."

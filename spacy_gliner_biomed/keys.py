@@ -16,3 +16,5 @@ LABELS_KEY = "gliner_biomed.labels"
 NEGATIVES_KEY = "gliner_biomed.negatives"
 SCORE_KEY = "gliner_biomed_score"
 SPLITS = ("train", "dev", "test")
+# A teacher-annotated doc's dataset is SYNTHETIC_PREFIX + the teacher's name (`teachers/base.py`).
+SYNTHETIC_PREFIX = "synthetic/"

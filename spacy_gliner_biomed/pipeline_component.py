@@ -29,7 +29,7 @@ from .architectures import UNI_ENCODER, architecture_config
 from .decoding import SpanPrediction, greedy_decode
 from .errors import Errors, GlinerError, Warnings, warn
 from .files import write_atomic
-from .keys import DATASET_KEY, LABELS_KEY, SCORE_KEY
+from .keys import DATASET_KEY, LABELS_KEY, SCORE_KEY, SYNTHETIC_PREFIX
 from .labels import LabelSet, LabelsArg, check_positive_int, validate_thresholds
 from . import scorers  # noqa: F401  (registers the default scorer where entry points are not installed)
 from .layers.gliner_model import GlinerInput, GlinerOutput, get_shim
@@ -440,7 +440,8 @@ class GlinerBiomed(TrainablePipe):
         losses.setdefault(self.name, 0.0)
         self._set_dropout(drop)
         rows = training_rows(
-            list(examples), self.checkpoint, self.label_descriptions, self._training, self.cfg["spans_key"], self.labels
+            list(examples), self.checkpoint, self.label_descriptions, self._training, self.cfg["spans_key"],
+            self.cfg.get("negative_inventory") or self.labels,
         )
         if not rows:
             return losses
@@ -488,6 +489,7 @@ class GlinerBiomed(TrainablePipe):
             raise GlinerError(Errors.E020.format(name=self.name, path=self.cfg["checkpoint"]))
         self.model.initialize()
         found: Dict[str, None] = {}
+        gold_found: Dict[str, None] = {}  # labels of gold (not teacher-annotated) examples
         datasets: Dict[str, None] = {}
         max_width = self.checkpoint.max_width
         too_long: List[str] = []
@@ -495,6 +497,8 @@ class GlinerBiomed(TrainablePipe):
             words = doc_words(eg.reference)
             spans = gold_spans(eg.reference, words, self.cfg["spans_key"])
             found.update((label, None) for *_, label in spans)
+            if not str(eg.reference.user_data.get(DATASET_KEY, "")).startswith(SYNTHETIC_PREFIX):
+                gold_found.update((label, None) for *_, label in spans)
             too_long += [" ".join(words.words[s : e + 1]) for s, e, _ in spans if e - s >= max_width]
             if DATASET_KEY in eg.reference.user_data:
                 datasets[eg.reference.user_data[DATASET_KEY]] = None
@@ -505,6 +509,9 @@ class GlinerBiomed(TrainablePipe):
         elif not self._label_set and found:
             self.labels = sorted(found)
         self.cfg["trained_on"] = sorted(set(self.cfg.get("trained_on", [])) | set(datasets))
+        # the types gold examples draw negatives from (`neg_types_from = "inventory"`): gold labels
+        # only, as a teacher's types have many unannotated mentions in gold text too
+        self.cfg["negative_inventory"] = sorted(gold_found)
         self._sync_config()
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:

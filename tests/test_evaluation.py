@@ -286,6 +286,7 @@ def test_cli_bad_input(saved, files, tmp_path, capsys):
         ([saved, files["ds2"], files["ds2"]], "[E073] Two datasets are named 'ds2'"),
         ([saved, files["ds2"], "--threshold", 1.5], "[E006]"),
         ([saved, files["ds2"], "--batch-size", 0], "[E008]"),
+        ([saved, files["ds2"], "--distractors", -1], "[E165] --distractors must be >= 0"),
     ]
     for argv, message in cases:
         assert run_evaluate(argv) == 1, argv

@@ -105,7 +105,10 @@ def test_matching_rules(nlp):
     # "person" came only from a stop-listed term: not a type the teacher can find, so not asked
     assert teacher.labels == ("anatomical structure", "chemical", "disease", "gene", "hormone", "organism")
     assert out.user_data[LABELS_KEY] == list(teacher.labels)
-    assert out.user_data[NEGATIVES_KEY] == ["anatomical structure"]
+    # absent types are no evidence for a lexicon: no explicit negatives unless asked for
+    assert NEGATIVES_KEY not in out.user_data
+    explicit = LexiconTeacher({"breast": {"anatomical structure"}, "Mice": {"organism"}}, explicit_negatives=True)
+    assert next(explicit([nlp("In mice.")])).user_data[NEGATIVES_KEY] == ["anatomical structure"]
     assert out.user_data[DATASET_KEY] == "synthetic/lexicon" and out.user_data[SPLIT_KEY] == "train"
     assert [e.text for e in out.ents] == ["Breast cancer", "BREAST NEOPLASMS", "mice", "AIDS", "BRCA1", "INSULIN", "p53"]
     assert all(teacher_score(s) == 1.0 for s in out.spans[GOLD_KEY])
@@ -147,9 +150,11 @@ def test_finish_synthetic_doc_refuses_labels_not_asked(nlp):
 class FixedTeacher:
     def __init__(self, name, labels, spans, fail=()):
         self.name, self.labels, self._spans, self._fail = name, tuple(labels), spans, set(fail)
+        self.candidates = []
 
     def __call__(self, docs):
         for i, doc in enumerate(docs):
+            self.candidates.append([s.text for s in doc.spans.get("candidates", [])])
             spans = [Span(doc, s, e, label=label) for s, e, label, _ in self._spans.get(doc.text, [])]
             scores = {(doc[s:e].start_char, doc[s:e].end_char, label): v for s, e, label, v in self._spans.get(doc.text, [])}
             finish_synthetic_doc(doc, spans, self.labels, self.name, scores)
@@ -175,7 +180,12 @@ def test_combined_teacher_conflict_rule(nlp):
     assert doc.user_data[NEGATIVES_KEY] == ["cell type"]
     assert doc.user_data[DATASET_KEY] == "synthetic/combined"
     assert empty.user_data[FAILED_KEY] == "timeout" and FAILED_KEY not in doc.user_data
+    # the second teacher was shown the first one's spans as candidates; none are left behind
+    assert second.candidates == [["Breast cancer", "HER2"], []] and first.candidates == [[], []]
+    assert "candidates" not in doc.spans
     with pytest.raises(GlinerError, match="must name each of its teachers"):
         make_combined_teacher({"a": first}, order=["a", "b"])
+    with pytest.raises(GlinerError, match=r"\['b'\] are not teachers"):
+        make_combined_teacher({"a": first, "b": "lexicon"})
     with pytest.raises(GlinerError, match="at least one teacher"):
         CombinedTeacher([])

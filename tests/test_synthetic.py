@@ -1,5 +1,6 @@
 """Synthetic-annotation runs: held-out text kept out, shards written whole, resume after a kill
 without a lost or duplicated document, settings fingerprinted; the `synthesize` command."""
+import gzip
 import json
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_run_filters_annotates_and_writes_shards(tmp_path):
     doc = read_docbin(tmp_path / "out" / "shard-00000.spacy")[0]
     assert [(s.text, s.label_) for s in doc.spans[GOLD_KEY]] == [
         ("Aspirin", "chemical"), ("Aspirin", "drug"), ("fever", "sign or symptom"), ("Insulin", "hormone"), ("mice", "mammal")]
-    assert doc.user_data[NEGATIVES_KEY] == [] and len(list(doc.sents)) == 2
+    assert NEGATIVES_KEY not in doc.user_data and len(list(doc.sents)) == 2
     assert report.sentences == 18 and report.spans_per_label["drug"] == 9
     # the shards are training data: the reader takes them, split into sentences, counted without reading
     files = [str(p) for p in sorted((tmp_path / "out").glob("shard-*.spacy"))]
@@ -131,3 +132,38 @@ def test_synthesize_command(tmp_path, capsys):
         [("Aspirin", "chemical"), ("fever", "sign or symptom")], [("Fever", "sign or symptom"), ("aspirin", "chemical")]]
     assert main(args + ["--held-out", str(tmp_path / "corpus")]) == 1  # paths.vocab unset: the vocabulary is missing
     assert "does not exist" in capsys.readouterr().err
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_teacher_configs_build(tmp_path, tiny_checkpoints):
+    from spacy_gliner_biomed.cli.synthesize import load_teacher
+
+    llm, text = load_teacher(str(ROOT / "configs" / "teacher_llm.cfg"), ["--paths.llm_cache", str(tmp_path / "cache")])
+    assert llm.name == "llm" and "disease" in llm.labels and len(llm.labels) == 10
+    assert "llm_url" in text  # the config text (which fingerprints a run) keeps the overrides
+    model, _ = load_teacher(str(ROOT / "configs" / "teacher_model.cfg"), ["--paths.teacher_model", str(tiny_checkpoints["uni"])])
+    assert model.name == "model" and len(model.labels) >= 90
+    vocab = tmp_path / "vocab"
+    vocab.mkdir()
+    (vocab / "mesh_tree_numbers.tsv").write_text("mesh_id\tmesh_name\tmesh_tree_number\nD1\tAspirin\tD02.455\n")
+    (vocab / "mesh_terms.tsv").write_text("mesh_id\tmesh_name\nD1\tAspirin\n")
+    with gzip.open(vocab / "CTD_diseases.tsv.gz", "wt") as f:
+        f.write("\t".join(["Fever", "MESH:D005334", "", "", "", "C23.888.119.344", "", "Pyrexia", ""]) + "\n")
+    corpus = tmp_path / "corpus"
+    nlp = spacy.blank("en")
+    gold = nlp("BRCA1 again.")
+    finish_doc(gold, [Span(gold, 0, 1, "gene")], "bc2gm", "train", ["gene"], "1")
+    for name in ("ncbi-disease", "bc5cdr", "bc2gm"):
+        write_docbin([gold], corpus / name / "train.spacy")
+    overrides = ["--paths.vocab", str(vocab), "--paths.corpus", str(corpus), "--paths.teacher_model", str(tiny_checkpoints["uni"])]
+    lexicon, _ = load_teacher(str(ROOT / "configs" / "teacher_lexicon.cfg"), overrides[:4])
+    assert set(lexicon.labels) == {"chemical", "sign or symptom", "gene"}
+    combined, _ = load_teacher(str(ROOT / "configs" / "teacher_lexicon_model.cfg"), overrides)
+    assert [t.name for t in combined.teachers] == ["lexicon", "model"]
+    doc = next(combined([nlp("Aspirin for pyrexia in BRCA1 carriers.")]))
+    lexicon_spans = {("Aspirin", "chemical"), ("pyrexia", "sign or symptom"), ("BRCA1", "gene")}
+    assert lexicon_spans <= {(s.text, s.label_) for s in doc.spans[GOLD_KEY]}
+    with pytest.raises(GlinerError, match=r"\['bc2gm'\] are zero-shot"):
+        load_teacher(str(ROOT / "configs" / "teacher_lexicon.cfg"), overrides[:4] + ["--teacher.zero_shot", '["bc2gm"]'])

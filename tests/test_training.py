@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import spacy
 import torch
+from spacy.tokens import Span
+from spacy.training import Example
 
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput
 from spacy_gliner_biomed.training.batchers import configure_batch_by_length
@@ -210,6 +212,17 @@ def test_label_sets_follow_the_reference_sampling():
     assert len(capped[0]) == 2
 
 
+def test_schedule_by_epochs_or_by_steps():
+    from spacy_gliner_biomed.training.schedule import schedule_overrides
+
+    by_epochs = schedule_overrides(1000, 8, epochs=2)
+    assert by_epochs["training.optimizer.learn_rate.total_steps"] == 250 and by_epochs["training.max_steps"] == 0
+    assert by_epochs["training.max_epochs"] == 2 and by_epochs["training.optimizer.learn_rate.warmup_steps"] == 25
+    by_steps = schedule_overrides(1000, 8, epochs=1, max_steps=800)  # more steps than one epoch: epochs repeat
+    assert by_steps["training.max_steps"] == 800 and by_steps["training.max_epochs"] == 0
+    assert by_steps["training.optimizer.learn_rate.total_steps"] == 800 and by_steps["training.eval_frequency"] == 200
+
+
 def test_inventory_negatives_give_prompts_of_every_length():
     random.seed(0)
     settings = TrainingSettings(max_types=10, neg_types_from="inventory")
@@ -226,6 +239,9 @@ def test_inventory_negatives_give_prompts_of_every_length():
         lengths[0].add(len(sets[0]))
         lengths[1].add(len(sets[1]))
     assert lengths[0] == set(range(1, 11)) and lengths[1] == set(range(1, 11))
+    # teacher-annotated examples stay on in-batch sampling
+    kept = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False, inventory=inventory, use_inventory=[False, True])
+    assert set(kept[0]) <= {"a", "b"}
     # without an inventory (a component with no labels yet) it falls back to the batch
     fallback = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False, inventory=())
     assert set(fallback[0]) <= {"a", "b"}
@@ -490,3 +506,20 @@ def test_spacy_drop_is_the_heads_dropout_while_training(tiny_checkpoints):
     assert {m.p for m in model.token_rep_layer.modules() if isinstance(m, torch.nn.Dropout)} == encoder_rates
     with pytest.raises(GlinerError, match="E028"):
         nlp.update(_examples(nlp), sgd=Adam(1e-4), drop=1.5)
+
+
+def test_negative_inventory_holds_gold_labels_only(tiny_checkpoints):
+    """A teacher's types have unannotated mentions in gold text too, so gold examples draw their
+    inventory negatives from the gold labels only."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"])})
+    gold = nlp.make_doc("Cystic fibrosis patients.")
+    gold.ents = [Span(gold, 0, 2, "disease")]
+    gold.user_data["gliner_biomed.dataset"] = "ncbi-disease"
+    synthetic = nlp.make_doc("TNF alpha was high.")
+    synthetic.ents = [Span(synthetic, 0, 2, "protein")]
+    synthetic.user_data["gliner_biomed.dataset"] = "synthetic/lexicon"
+    examples = [Example(nlp.make_doc(d.text), d) for d in (gold, synthetic)]
+    nlp.initialize(lambda: examples)
+    ner = nlp.get_pipe("gliner_biomed")
+    assert ner.labels == ("disease", "protein") and ner.cfg["negative_inventory"] == ["disease"]

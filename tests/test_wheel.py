@@ -66,6 +66,11 @@ def test_wheel_ships_the_label_map(wheel):
     assert "spacy_gliner_biomed/cli/__init__.py" in names and "spacy_gliner_biomed/__main__.py" in names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/")) or "__pycache__" in n]
     assert "gliner_biomed = spacy_gliner_biomed.pipeline_component:make_gliner_biomed" in entry_points
+    # the teachers' data files (type map, stop list, type list) and their registered entry points
+    for data in ("mesh_type_map.tsv", "lexicon_stoplist.txt", "biomedical_types.json"):
+        assert f"spacy_gliner_biomed/teachers/data/{data}" in names
+    for teacher in ("LexiconTeacher", "ModelTeacher", "LLMTeacher", "CombinedTeacher"):
+        assert f"spacy_gliner_biomed.{teacher}.v1 = spacy_gliner_biomed.teachers." in entry_points
 
 
 @pytest.fixture(scope="module")

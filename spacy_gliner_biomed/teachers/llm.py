@@ -17,6 +17,8 @@ temperature 0 and seed 42; every case-insensitive occurrence of a returned strin
 token boundaries gets the returned type. Unlike GLiNER-biomed the types are a closed label set
 (the model is told them, with their descriptions), there are no relations, and a noun chunk only
 loses its leading determiners (so the candidate stays a substring of the text).
+The prompts, the answer schema, its parsing and the alignment of mentions live in `llm_prompt.py`
+(re-exported here); this module builds the requests and handles the transport, retries and cache.
 
 Candidates. A doc's candidate list is, in order and without repeats: the spans or strings given to
 `annotate(docs, candidates=...)` for it (one list, or None, per doc), else those of
@@ -60,8 +62,19 @@ from spacy.tokens import Doc, Span
 from ..errors import Errors, GlinerError, Warnings, warn
 from ..keys import DATASET_KEY, GOLD_KEY, LABELS_KEY, NEGATIVES_KEY, SPLIT_KEY
 from ..labels import LabelSet, LabelsArg, check_positive_int
-from .base import FAILED_KEY, SYNTHETIC_PREFIX, finish_synthetic_doc
+from ..keys import SYNTHETIC_PREFIX
+from .base import FAILED_KEY, finish_synthetic_doc
 from .llm_cache import AnswerCache, request_key
+from .llm_prompt import (  # also importable from here, as before the split
+    SYSTEM_PROMPT,
+    USER_CANDIDATES,
+    USER_PROMPT,
+    USER_TASK,
+    _Malformed,
+    align_mention,
+    answer_schema,
+    parse_answer,
+)
 
 TEACHER_FAILED_KEY = FAILED_KEY
 """`doc.user_data[TEACHER_FAILED_KEY]` (= base.FAILED_KEY, "gliner_biomed.teacher_failed"): why the
@@ -76,23 +89,6 @@ MAX_BACKOFF_S = 60.0
 _RETRY_STATUSES = (408, 409, 429)
 _KEY_HINT = "Check the API key in the environment variable {env}."
 _FATAL_STATUSES = {401: _KEY_HINT, 403: _KEY_HINT, 404: "Check `model` and `base_url`."}
-
-SYSTEM_PROMPT = (
-    "You are an expert annotator of biomedical text for named entity recognition. Find every mention "
-    "in the user's text of the entity types below and give each mention exactly one of these type "
-    "names:\n{types}\n"
-    "Copy each mention exactly as it is written in the text: the same words, nothing added, no "
-    "paraphrase. Mentions may be nested (a mention inside a longer one). Leave out anything that is "
-    "none of these types. Answer with JSON only, in the form "
-    '{{"entities": [{{"text": "mention", "type": "type name"}}]}}, '
-    'with "entities": [] if the text mentions none of the types.'
-)
-USER_PROMPT = 'Here is a text input: "{text}"\n'
-USER_CANDIDATES = (
-    "Here is the list of candidate entities (phrases of the text; keep those of the listed types and "
-    "add any mention they miss): {candidates}\n"
-)
-USER_TASK = "Analyze this text, select and classify the entities as per your instructions."
 
 
 @dataclass
@@ -129,10 +125,6 @@ class _Answer:
     retries: int = 0
     failure: Optional[str] = None  # no answer: "connection" or "http"
     reason: str = ""
-
-
-class _Malformed(ValueError):
-    pass
 
 
 def teacher_failed(doc: Doc) -> Optional[str]:
@@ -469,61 +461,6 @@ class LLMTeacher:
         doc.user_data[DATASET_KEY] = SYNTHETIC_PREFIX + self.name
         doc.user_data[SPLIT_KEY] = "train"
         doc.user_data[TEACHER_FAILED_KEY] = reason
-
-
-def answer_schema(labels: Sequence[str]) -> Dict[str, Any]:
-    """The JSON schema of an answer: {"entities": [{"text": str, "type": one of labels}]}."""
-    entity = {
-        "type": "object",
-        "properties": {"text": {"type": "string"}, "type": {"type": "string", "enum": list(labels)}},
-        "required": ["text", "type"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {"entities": {"type": "array", "items": entity}},
-        "required": ["entities"],
-        "additionalProperties": False,
-    }
-
-
-def parse_answer(content: Optional[str]) -> List[Tuple[str, str]]:
-    """(text, type) of each entity of an answer; _Malformed unless it is the schema's JSON (a
-    ```json fence around it and extra keys in an entity are tolerated)."""
-    text = (content or "").strip()
-    if not text:
-        raise _Malformed("empty answer")
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, flags=re.S)
-    if fenced:
-        text = fenced.group(1)
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise _Malformed(f"not JSON: {text[:60]!r}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
-        raise _Malformed('not an object with an "entities" list')
-    mentions = []
-    for item in data["entities"]:
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not isinstance(item.get("type"), str):
-            raise _Malformed(f'an entity is not {{"text": string, "type": string}}: {str(item)[:60]}')
-        mentions.append((item["text"], item["type"]))
-    return mentions
-
-
-def align_mention(doc: Doc, mention: str, label: str) -> List[Span]:
-    """A span with `label` at every case-insensitive occurrence of `mention` in the doc's text
-    that starts and ends on token boundaries (runs of whitespace in the mention match any
-    whitespace). None for an empty or punctuation-only mention."""
-    words = mention.split()
-    if not words or not any(ch.isalnum() for ch in mention):
-        return []
-    pattern = re.compile(r"\s+".join(re.escape(w) for w in words), flags=re.IGNORECASE)
-    spans = []
-    for match in pattern.finditer(doc.text):
-        span = doc.char_span(match.start(), match.end(), label=label, alignment_mode="strict")
-        if span is not None:
-            spans.append(span)
-    return spans
 
 
 def _strict_pairs(docs: Iterable[Doc], candidates: Iterable) -> Iterator[Tuple[Doc, Any]]:

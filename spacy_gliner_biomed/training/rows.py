@@ -12,7 +12,7 @@ import torch
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from ..keys import NEGATIVES_KEY
+from ..keys import DATASET_KEY, NEGATIVES_KEY, SYNTHETIC_PREFIX
 from ..layers.gliner_model import GlinerOutput
 from ..layers.span_model import span_mask
 from ..windows import plan_docs
@@ -63,6 +63,7 @@ def training_rows(
         settings,
         shared=checkpoint.is_bi_encoder,
         inventory=inventory,
+        use_inventory=[not str(doc.user_data.get(DATASET_KEY, "")).startswith(SYNTHETIC_PREFIX) for doc in docs],
     )
     prompts = [tuple(descriptions.get(label, label) for label in labels) for labels in label_sets]
     # a doc without words or without labels has nothing to learn: no windows

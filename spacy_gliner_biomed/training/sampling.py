@@ -21,6 +21,7 @@ def sample_label_sets(
     *,
     shared: bool,
     inventory: Sequence[str] = (),
+    use_inventory: Optional[Sequence[bool]] = None,
 ) -> List[Tuple[str, ...]]:
     """One label set per example. `positives[i]` has one label per gold span of example i;
     `negatives[i]` are its explicit negative labels, or None to sample them from the batch.
@@ -35,6 +36,8 @@ def sample_label_sets(
     randint(0, max_types - n_gold_types) negatives from `inventory` (all labels the component
     knows) instead: prompt lengths then range over 1..max_types, as users' label lists do, instead
     of the reference's ~2 types per sentence, which leaves the model unused to long prompts.
+    `use_inventory[i]` False keeps example i on in-batch sampling (teacher-annotated docs: their
+    unannotated mentions are many, and in-batch negatives are as frequent as the type's positives).
     """
     rng = random
     if shared:
@@ -47,11 +50,12 @@ def sample_label_sets(
     batch_types = batch_types[:SAMPLED_NEGATIVES]
     label_sets = []
     from_inventory = settings.neg_types_from == "inventory" and len(inventory) > 0
-    for pos, neg in zip(positives, negatives):
+    allowed = list(use_inventory) if use_inventory is not None else [True] * len(positives)
+    for pos, neg, inventory_ok in zip(positives, negatives, allowed):
         ratio = rng.randint(0, settings.max_neg_type_ratio) if settings.max_neg_type_ratio else 0
         if neg is not None:
             negs = list(neg)
-        elif from_inventory:
+        elif from_inventory and inventory_ok:
             gold = set(pos)
             pool = [label for label in inventory if label not in gold]
             room = max(settings.max_types - len(gold), 0 if gold else 1)
