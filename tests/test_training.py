@@ -10,6 +10,7 @@ import torch
 from spacy.tokens import Span
 from spacy.training import Example
 
+from spacy_gliner_biomed.errors import GlinerError
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput
 from spacy_gliner_biomed.training.batchers import configure_batch_by_length
 from spacy_gliner_biomed.training.loss import focal_bce_loss
@@ -263,6 +264,26 @@ def test_targets_mask_windows_and_padding():
     assert (d[~mask] == 0).all() and d[0, 1, 1, 1] == pytest.approx(-0.5)
 
 
+def test_synthetic_negative_rate_samples_negatives_of_teacher_rows_only():
+    from spacy_gliner_biomed.layers.gliner_model import GlinerOutput
+
+    words = tuple("abcdefghij")
+    gold_row = TrainingRow(words, ("x", "y"), [(0, 1, 0)], 0, 10)
+    teacher_row = TrainingRow(words, ("x", "y"), [(2, 2, 1)], 0, 10, synthetic=True)
+    output = GlinerOutput(torch.zeros(2, 10, 4, 2), torch.tensor([10, 10]), torch.ones(2, 2, dtype=torch.bool))
+    _, full = span_targets(output, [gold_row, teacher_row])
+    torch.manual_seed(0)
+    targets, mask = span_targets(output, [gold_row, teacher_row], synthetic_negative_rate=0.25)
+    assert torch.equal(mask[0], full[0])  # gold rows keep every negative
+    assert mask[1, 2, 0, 1] and targets[1, 2, 0, 1] == 1  # positives always count
+    share = float(mask[1].sum() - 1) / float(full[1].sum() - 1)
+    assert 0.15 < share < 0.35 and (mask[1] <= full[1]).all()
+    torch.manual_seed(0)
+    assert torch.equal(span_targets(output, [gold_row, teacher_row], synthetic_negative_rate=0.25)[1], mask)
+    with pytest.raises(GlinerError, match="synthetic_negative_rate"):
+        TrainingSettings.from_cfg({"synthetic_negative_rate": 0.0})
+
+
 def test_batch_by_length_keeps_every_item_once():
     random.seed(0)
     batcher = configure_batch_by_length(size=3, buffer=6, get_length=len)
@@ -493,8 +514,6 @@ def test_training_on_long_documents_with_whitespace_tokens(tiny_backbone):
 
 def test_spacy_drop_is_the_heads_dropout_while_training(tiny_checkpoints):
     from thinc.api import Adam
-
-    from spacy_gliner_biomed.errors import GlinerError
 
     nlp = spacy.blank("en")
     ner = nlp.add_pipe("gliner_biomed", config={"checkpoint": str(tiny_checkpoints["uni"]), "labels": ["chemical", "disease", "gene"]})

@@ -27,6 +27,7 @@ class TrainingRow:
 
     `spans` are (start, end inclusive, prompt index) relative to the window; only spans whose start
     lies in [core_start, core_end) are the window's to learn (others belong to a neighbour's core).
+    `synthetic` rows come from teacher-annotated docs (their negatives may be sampled).
     """
 
     words: Tuple[str, ...]
@@ -34,6 +35,7 @@ class TrainingRow:
     spans: List[Tuple[int, int, int]]
     core_start: int
     core_end: int
+    synthetic: bool = False
 
 
 def gold_spans(doc: Doc, words: DocWords, spans_key: Optional[str]) -> List[WordSpan]:
@@ -57,13 +59,14 @@ def training_rows(
     docs = [eg.reference for eg in examples]
     words = [doc_words(doc) for doc in docs]
     gold = [gold_spans(doc, w, spans_key) for doc, w in zip(docs, words)]
+    synthetic = [str(doc.user_data.get(DATASET_KEY, "")).startswith(SYNTHETIC_PREFIX) for doc in docs]
     label_sets = sample_label_sets(
         [[label for _, _, label in spans] for spans in gold],
         [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
         settings,
         shared=checkpoint.is_bi_encoder,
         inventory=inventory,
-        use_inventory=[not str(doc.user_data.get(DATASET_KEY, "")).startswith(SYNTHETIC_PREFIX) for doc in docs],
+        use_inventory=[not s for s in synthetic],
     )
     prompts = [tuple(descriptions.get(label, label) for label in labels) for labels in label_sets]
     # a doc without words or without labels has nothing to learn: no windows
@@ -71,7 +74,7 @@ def training_rows(
     planned = plan_docs(checkpoint.featurizer, active, prompts, max_len=checkpoint.max_len, max_width=checkpoint.max_width)
     max_width = checkpoint.max_width
     rows: List[TrainingRow] = []
-    for spans, labels, doc_prompts, w, windows in zip(gold, label_sets, prompts, words, planned):
+    for spans, labels, doc_prompts, w, windows, is_synthetic in zip(gold, label_sets, prompts, words, planned, synthetic):
         slot = {label: c for c, label in enumerate(labels)}
         for win in windows:
             targets = [
@@ -80,15 +83,20 @@ def training_rows(
                 if label in slot and win.core_start <= start < win.core_end and end - start < max_width
             ]
             rows.append(
-                TrainingRow(w.words[win.start : win.end], doc_prompts, targets, win.core_start - win.start, win.core_end - win.start)
+                TrainingRow(
+                    w.words[win.start : win.end], doc_prompts, targets, win.core_start - win.start, win.core_end - win.start, is_synthetic
+                )
             )
     return rows
 
 
-def span_targets(output: GlinerOutput, rows: Sequence[TrainingRow]) -> Tuple[torch.Tensor, torch.Tensor]:
+def span_targets(
+    output: GlinerOutput, rows: Sequence[TrainingRow], synthetic_negative_rate: float = 1.0
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """(targets, mask), both (B, W, K, C) on the logits' device: 1.0 at gold (start, width, label)
     cells; the mask keeps spans inside their row and starting in its core, and label slots the row
-    really has."""
+    really has. In synthetic rows, each negative cell is kept with probability
+    `synthetic_negative_rate` (torch's seeded generator, so a seeded run repeats)."""
     B, W, K, C = output.logits.shape
     targets = torch.zeros((B, W, K, C))
     core = torch.zeros((B, W), dtype=torch.bool)
@@ -98,4 +106,9 @@ def span_targets(output: GlinerOutput, rows: Sequence[TrainingRow]) -> Tuple[tor
             targets[i, start, end - start, label] = 1.0
     device = output.logits.device
     mask = span_mask(output.word_lengths, W, K, device) & core.to(device).unsqueeze(-1)
-    return targets.to(device), mask.unsqueeze(-1) & output.label_mask[:, None, None, :]
+    mask = mask.unsqueeze(-1) & output.label_mask[:, None, None, :]
+    synthetic = torch.tensor([row.synthetic for row in rows], dtype=torch.bool)
+    if synthetic_negative_rate < 1.0 and bool(synthetic.any()):
+        kept = (torch.rand((B, W, K, C)) < synthetic_negative_rate) | (targets > 0) | ~synthetic[:, None, None, None]
+        mask = mask & kept.to(device)
+    return targets.to(device), mask

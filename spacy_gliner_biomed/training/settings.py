@@ -13,6 +13,11 @@ class TrainingSettings:
     # the other examples' gold types) or "inventory" (every label the component knows, as many as
     # randint(0, max_types - n_gold_types)), so training sees prompts as long as users write
     neg_types_from: str = "batch"
+    # share of the unannotated span x label cells of teacher-annotated (synthetic) docs that count
+    # as negatives, drawn afresh each step: a teacher's recall is partial, and every mention it
+    # missed would otherwise be learned as "not an entity" (negative sampling for the
+    # unlabeled-entity problem, Li et al. 2021); gold docs always keep all their negatives
+    synthetic_negative_rate: float = 1.0
     focal_alpha: float = 0.75  # weight of positives in the BCE; < 0 turns it off
     focal_gamma: float = 0.0  # focal-loss exponent; 0 is plain BCE
     loss_reduction: str = "sum"  # "sum" (the reference default) or "mean" over unmasked span x label cells
@@ -35,6 +40,7 @@ class TrainingSettings:
             ("encoder_lr_scale", settings.encoder_lr_scale >= 0, ">= 0"),
             ("max_grad_norm", settings.max_grad_norm >= 0, ">= 0"),
             ("focal_gamma", settings.focal_gamma >= 0, ">= 0"),
+            ("synthetic_negative_rate", 0 < settings.synthetic_negative_rate <= 1, "in (0, 1]"),
         ]
         for name, ok, rule in rules:
             if not ok:
