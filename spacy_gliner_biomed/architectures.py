@@ -26,12 +26,14 @@ def build_uni_encoder(
     max_len: int = defaults.MAX_LEN,
     num_rnn_layers: int = defaults.NUM_RNN_LAYERS,
     embed_ent_token: bool = defaults.EMBED_ENT_TOKEN,
+    backbone_layers: Optional[int] = None,
 ) -> Model[GlinerInput, GlinerOutput]:
     """Labels prompted beside the text in one encoder (the original GLiNER). A label's vector is
-    read at its `<<ENT>>` marker, or at the label's first token with `embed_ent_token = false`."""
+    read at its `<<ENT>>` marker, or at the label's first token with `embed_ent_token = false`.
+    `backbone_layers`: keep only the backbone's first N layers (a cheap weak model for curation)."""
     return gliner_model(
         dict(backbone=backbone, hidden_size=hidden_size, max_width=max_width, max_len=max_len,
-             num_rnn_layers=num_rnn_layers, embed_ent_token=embed_ent_token)
+             num_rnn_layers=num_rnn_layers, embed_ent_token=embed_ent_token, backbone_layers=backbone_layers)
     )
 
 
@@ -43,11 +45,13 @@ def build_bi_encoder(
     max_width: int = defaults.MAX_WIDTH,
     max_len: int = defaults.MAX_LEN,
     num_rnn_layers: int = defaults.NUM_RNN_LAYERS,
+    backbone_layers: Optional[int] = None,
 ) -> Model[GlinerInput, GlinerOutput]:
-    """Text and labels in separate encoders; label vectors are computed once and cached."""
+    """Text and labels in separate encoders; label vectors are computed once and cached.
+    `backbone_layers`: keep only the first N layers of both backbones."""
     return gliner_model(
         dict(backbone=backbone, labels_backbone=labels_backbone, hidden_size=hidden_size, max_width=max_width,
-             max_len=max_len, num_rnn_layers=num_rnn_layers)
+             max_len=max_len, num_rnn_layers=num_rnn_layers, backbone_layers=backbone_layers)
     )
 
 

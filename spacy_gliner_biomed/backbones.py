@@ -37,8 +37,11 @@ def new_checkpoint(
     max_len: int = defaults.MAX_LEN,
     num_rnn_layers: int = defaults.NUM_RNN_LAYERS,
     embed_ent_token: bool = defaults.EMBED_ENT_TOKEN,
+    backbone_layers: Optional[int] = None,
 ) -> GlinerCheckpoint:
     """A GLiNER model on pretrained backbone(s), heads randomly initialised, ready to train.
+    `backbone_layers` keeps each backbone's first N layers only: the same architecture, cheaper
+    (the weak model of curation).
 
     As the reference's training script does, the uni-encoder's tokenizer gets `<<ENT>>` and
     `<<SEP>>` appended (`class_token_index` = the old vocabulary size) and the embeddings grow.
@@ -47,7 +50,10 @@ def new_checkpoint(
 
     text_path = resolve_backbone(backbone)
     tokenizer = AutoTokenizer.from_pretrained(str(text_path), local_files_only=True, use_fast=True)
-    text_model = AutoModel.from_pretrained(str(text_path), local_files_only=True)
+    if backbone_layers is not None and backbone_layers < 1:
+        raise GlinerError(Errors.E167.format(value=backbone_layers))
+    cut = {} if backbone_layers is None else {"num_hidden_layers": int(backbone_layers)}
+    text_model = AutoModel.from_pretrained(str(text_path), local_files_only=True, **cut)
     config: Dict[str, Any] = {
         "model_name": str(text_path),
         "span_mode": "markerV0",
@@ -73,7 +79,7 @@ def new_checkpoint(
     else:
         labels_path = resolve_backbone(labels_backbone)
         labels_tokenizer = AutoTokenizer.from_pretrained(str(labels_path), local_files_only=True, use_fast=True)
-        labels_model = AutoModel.from_pretrained(str(labels_path), local_files_only=True)
+        labels_model = AutoModel.from_pretrained(str(labels_path), local_files_only=True, **cut)
         config.update(labels_encoder=str(labels_path), labels_encoder_config=labels_model.config.to_dict())
         config.update(class_token_index=-1, vocab_size=-1)
     config["encoder_config"] = text_model.config.to_dict()

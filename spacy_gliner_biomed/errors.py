@@ -39,6 +39,11 @@ class Warnings(metaclass=ErrorsWithCodes):
         "marked failed in doc.user_data[{key!r}] and must be dropped; check that the server supports "
         "`response_format` of type json_schema (guided decoding)."
     )
+    W012 = (
+        "Curation: the weak model was not trained on {n} type(s) of the synthetic data ({types}); their "
+        "{n_examples} example(s) are scored zero-shot, and the report counts them."
+    )
+    W013 = "Curation: the synthetic data has no negative examples (sentences without an entity); only positives are written."
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -322,3 +327,18 @@ class Errors(metaclass=ErrorsWithCodes):
     E113 = "'{path}' has no {what}: is it a {format} file?"
     E165 = "--distractors must be >= 0; got {n}."
     E166 = "Combined teacher: {names} are not teachers (a teacher has `name`, `labels` and is called on docs)."
+    E167 = "backbone_layers = {value!r} is invalid: it must be an integer >= 1 (keep that many backbone layers), or null (all)."
+    E168 = "Curation: fraction must be in (0, 1] (the share of positive examples kept); got {fraction!r}."
+    E169 = "Curation: unknown score {score!r}; choose one of {known}."
+    E170 = "Curation: no synthetic examples in {inputs}: give the shards the synthesize command wrote."
+    E171 = (
+        "Curation: none of the {n} synthetic examples has an entity, so there are no positives to rank "
+        "(is this the output of a teacher?)."
+    )
+    E172 = (
+        "Curation: {folder} holds scores of another run ({old}); give a new --scores folder or delete it "
+        "(now: {new})."
+    )
+    E173 = "Curation: cannot read the scores file {path}: {err}. Delete it to rescore that shard."
+    E174 = "Curation: no synthetic shards match {pattern!r}."
+    E175 = "Curation: the {method!r} score needs a weak model (--weak-model: a GLiNER folder or a gliner_biomed pipeline)."

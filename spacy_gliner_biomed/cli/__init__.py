@@ -10,6 +10,8 @@
         Strict and relaxed P/R/F1 per dataset and label, as Markdown and JSON.
     synthesize CONFIG --texts SPEC... --out DIR --held-out corpus [--paths.x y ...]
         Raw text annotated by a teacher (lexicon, model, LLM, combined) into resumable .spacy shards.
+    curate SHARDS... --weak-model MODEL --out DIR [--score ifd|loss|random] [--fraction 0.5]
+        Weak-to-strong selection of synthetic examples (Hybrid Superfiltering), with a report.
 
 Bad input ends a command with one line on stderr naming what was wrong, and exit status 1.
 """
@@ -18,10 +20,11 @@ import sys
 from typing import List, Optional
 
 from ..errors import GlinerError
-from . import annotate, convert, evaluate, export, synthesize
+from . import annotate, convert, curate, evaluate, export, synthesize
 
 COMMANDS = {
     "export": export, "annotate": annotate, "convert": convert, "evaluate": evaluate, "synthesize": synthesize,
+    "curate": curate,
 }
 
 

@@ -134,7 +134,7 @@ class ModelTeacher:
         self.flat_ner = bool(flat_ner)
         self.multi_label = bool(multi_label)
         self.model_path = str(model)
-        source = _load_model(model)
+        source = load_gliner_component(model).model
         checkpoint = _checkpoint_of(source)
         if labels_per_prompt is None:
             labels_per_prompt = len(self.label_set) if checkpoint.is_bi_encoder else _max_types(checkpoint.config)
@@ -233,9 +233,9 @@ def _checkpoint_of(model):
     return get_shim(model).checkpoint
 
 
-def _load_model(model: Union[str, Path]):
-    """The thinc model of a GLiNER folder, or of the one gliner_biomed component of a saved
-    pipeline (loaded without its other components: the teacher runs only the model)."""
+def load_gliner_component(model: Union[str, Path]):
+    """A gliner_biomed component on a GLiNER folder, or the one gliner_biomed component of a saved
+    pipeline (loaded without its other components: teachers and curation run only the model)."""
     import spacy
     from spacy.util import is_package
 
@@ -247,14 +247,13 @@ def _load_model(model: Union[str, Path]):
         nlp = _spacy_load(model)
         component = get_component(nlp, _gliner_component(model, nlp.pipe_names, nlp.config))
         component.checkpoint  # a pipeline saved without weights: E020
-        return component.model
+        return component
     if not path.exists():
         raise GlinerError(Errors.E140.format(path=model, problem="does not exist"))
     if not path.is_dir():
         raise GlinerError(Errors.E140.format(path=model, problem="is a file, not a folder"))
     if (path / CONFIG_NAME).is_file():
-        holder = spacy.blank("xx").add_pipe("gliner_biomed", config={"checkpoint": str(path)})
-        return holder.model
+        return spacy.blank("xx").add_pipe("gliner_biomed", config={"checkpoint": str(path)})
     if not (path / "config.cfg").is_file():
         raise GlinerError(
             Errors.E140.format(path=model, problem=f"has neither {CONFIG_NAME} (a GLiNER folder) nor config.cfg (a saved pipeline)")
@@ -268,7 +267,7 @@ def _load_model(model: Union[str, Path]):
     nlp = _spacy_load(path, exclude=[n for n in names if n != name])
     component = get_component(nlp, name)
     component.checkpoint  # a pipeline saved without weights: E020
-    return component.model
+    return component
 
 
 def _gliner_component(model, names: Sequence[str], config) -> str:

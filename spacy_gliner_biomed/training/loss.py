@@ -8,6 +8,12 @@ from .settings import TrainingSettings
 LOG_EPS = 1e-6  # the reference clamps probabilities at this before taking logs
 
 
+def cell_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy per span x label cell, log-probabilities clamped at `LOG_EPS`."""
+    p = torch.sigmoid(logits)
+    return -(targets * torch.log(p.clamp(min=LOG_EPS)) + (1 - targets) * torch.log((1 - p).clamp(min=LOG_EPS)))
+
+
 def focal_bce_loss(
     logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, settings: TrainingSettings
 ) -> Tuple[float, torch.Tensor]:
@@ -16,9 +22,9 @@ def focal_bce_loss(
     at most -log(1e-6), as in the reference), times (1 - p_t)^gamma when gamma > 0, times alpha_t
     when alpha >= 0; masked cells count for nothing. Returns the loss and d(loss)/d(logits)."""
     x = logits.detach().float().requires_grad_(True)
-    p = torch.sigmoid(x)
-    loss = -(targets * torch.log(p.clamp(min=LOG_EPS)) + (1 - targets) * torch.log((1 - p).clamp(min=LOG_EPS)))
+    loss = cell_bce(x, targets)
     if settings.focal_gamma > 0:
+        p = torch.sigmoid(x)
         p_t = p * targets + (1 - p) * (1 - targets)
         loss = loss * (1 - p_t) ** settings.focal_gamma
     if settings.focal_alpha >= 0:

@@ -69,13 +69,27 @@ def training_rows(
         use_inventory=[not s for s in synthetic],
     )
     prompts = [tuple(descriptions.get(label, label) for label in labels) for labels in label_sets]
-    # a doc without words or without labels has nothing to learn: no windows
+    per_doc = window_rows(checkpoint, words, gold, label_sets, prompts, synthetic)
+    return [row for rows in per_doc for row in rows]
+
+
+def window_rows(
+    checkpoint,
+    words: Sequence[DocWords],
+    gold: Sequence[Sequence[WordSpan]],
+    label_sets: Sequence[Sequence[str]],
+    prompts: Sequence[Tuple[str, ...]],
+    synthetic: Sequence[bool],
+) -> List[List[TrainingRow]]:
+    """Per doc, its windows as rows: the doc's label set (prompted as `prompts`) and the gold spans
+    of each window's core as targets. A doc without labels has no rows."""
     active = [w if labels else DocWords((), (), None) for w, labels in zip(words, label_sets)]
     planned = plan_docs(checkpoint.featurizer, active, prompts, max_len=checkpoint.max_len, max_width=checkpoint.max_width)
     max_width = checkpoint.max_width
-    rows: List[TrainingRow] = []
+    out: List[List[TrainingRow]] = []
     for spans, labels, doc_prompts, w, windows, is_synthetic in zip(gold, label_sets, prompts, words, planned, synthetic):
         slot = {label: c for c, label in enumerate(labels)}
+        rows: List[TrainingRow] = []
         for win in windows:
             targets = [
                 (start - win.start, end - win.start, slot[label])
@@ -87,7 +101,8 @@ def training_rows(
                     w.words[win.start : win.end], doc_prompts, targets, win.core_start - win.start, win.core_end - win.start, is_synthetic
                 )
             )
-    return rows
+        out.append(rows)
+    return out
 
 
 def span_targets(
