@@ -342,3 +342,4 @@ class Errors(metaclass=ErrorsWithCodes):
     E173 = "Curation: cannot read the scores file {path}: {err}. Delete it to rescore that shard."
     E174 = "Curation: no synthetic shards match {pattern!r}."
     E175 = "Curation: the {method!r} score needs a weak model (--weak-model: a GLiNER folder or a gliner_biomed pipeline)."
+    E176 = "limit must be an integer >= 0 (0: every doc); got {limit!r}."

@@ -287,6 +287,7 @@ def test_cli_bad_input(saved, files, tmp_path, capsys):
         ([saved, files["ds2"], "--threshold", 1.5], "[E006]"),
         ([saved, files["ds2"], "--batch-size", 0], "[E008]"),
         ([saved, files["ds2"], "--distractors", -1], "[E165] --distractors must be >= 0"),
+        ([saved, files["ds2"], "--limit", -2], "[E176] limit must be an integer >= 0"),
     ]
     for argv, message in cases:
         assert run_evaluate(argv) == 1, argv
@@ -381,3 +382,7 @@ def test_distractor_types_are_prompted_but_not_scored(uni, files):
     assert ds["micro"]["strict"]["f"] == 1.0 and list(ds["labels"]) == labels
     capped = evaluate(nlp, {"ds2": docs}, distractors=distractors, n_distractors=1)["datasets"]["ds2"]
     assert capped["distractors"] == 1
+    # --limit: the first N docs only, scored exactly as a dataset of those N docs
+    first = evaluate(nlp, {"ds2": docs}, limit=2)["datasets"]["ds2"]
+    alone = evaluate(nlp, {"ds2": docs[:2]})["datasets"]["ds2"]
+    assert first["n_docs"] == 2 and first["micro"] == alone["micro"]

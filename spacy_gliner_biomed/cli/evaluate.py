@@ -28,6 +28,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--distractors", type=int, default=0,
                    help="prompt this many more types beside each dataset's own (from the shipped biomedical type "
                         "list, in its order, skipping the dataset's); their predictions are not scored")
+    p.add_argument("--limit", type=int, default=0, help="score the first N docs of each dataset only (0: all)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         progress=True,
         distractors=distractors,
         n_distractors=args.distractors,
+        limit=args.limit,
     )
     print(format_markdown(report), end="")
     if args.out is not None:

@@ -144,6 +144,7 @@ def evaluate(
     progress: bool = False,
     distractors: Sequence[str] = (),
     n_distractors: Optional[int] = None,
+    limit: int = 0,
 ) -> Dict[str, Any]:
     """Score `component` on each dataset, with that dataset's labels (or `labels`), and return the report.
 
@@ -158,10 +159,13 @@ def evaluate(
         prompts many types at once; their predictions are not scored (they are counted as
         `distractor_predictions`), so the scores say what the extra types cost the dataset's own.
         With `n_distractors`, only the first that many of them that the dataset lacks.
+    limit: score only the first `limit` docs of each dataset (0: all; `n_docs` says how many were).
     Everything is checked before the first dataset is run, so a bad argument fails at once rather
     than after a long run.
     """
     check_positive_int("batch_size", batch_size)
+    if not isinstance(limit, int) or limit < 0:
+        raise GlinerError(Errors.E176.format(limit=limit))
     if threshold is not None:
         validate_thresholds(threshold, None, ())
     from ..pipeline_component import get_component
@@ -174,6 +178,8 @@ def evaluate(
     plans = []
     for ds in _as_datasets(datasets, nlp.vocab):
         _check_split(ds, allow_train)
+        if limit:
+            ds = Dataset(ds.name, ds.docs[:limit], ds.source)
         own = given or _dataset_labels(ds)
         extra = [d for d in dict.fromkeys(distractors) if d not in own.names][:n_distractors]
         pairs = [[n, p] for n, p in zip(own.names, own.prompts)] + [[d, d] for d in extra]
