@@ -28,6 +28,21 @@ def resolve_backbone(name: str) -> Path:
     raise GlinerError(Errors.E022.format(name=name, known=", ".join(BACKBONE_PACKAGES)))
 
 
+def _load_encoder(path: Path, overrides: Dict[str, Any]):
+    """The backbone's encoder; with `num_hidden_layers` cut, without transformers' page of
+    "weights not used" warnings for the layers deliberately left out."""
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.get_verbosity()
+    if overrides:
+        hf_logging.set_verbosity_error()
+    try:
+        return AutoModel.from_pretrained(str(path), local_files_only=True, **overrides)
+    finally:
+        hf_logging.set_verbosity(before)
+
+
 def new_checkpoint(
     backbone: str,
     *,
@@ -46,14 +61,14 @@ def new_checkpoint(
     As the reference's training script does, the uni-encoder's tokenizer gets `<<ENT>>` and
     `<<SEP>>` appended (`class_token_index` = the old vocabulary size) and the embeddings grow.
     """
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     text_path = resolve_backbone(backbone)
     tokenizer = AutoTokenizer.from_pretrained(str(text_path), local_files_only=True, use_fast=True)
     if backbone_layers is not None and backbone_layers < 1:
         raise GlinerError(Errors.E167.format(value=backbone_layers))
     cut = {} if backbone_layers is None else {"num_hidden_layers": int(backbone_layers)}
-    text_model = AutoModel.from_pretrained(str(text_path), local_files_only=True, **cut)
+    text_model = _load_encoder(text_path, cut)
     config: Dict[str, Any] = {
         "model_name": str(text_path),
         "span_mode": "markerV0",
@@ -79,7 +94,7 @@ def new_checkpoint(
     else:
         labels_path = resolve_backbone(labels_backbone)
         labels_tokenizer = AutoTokenizer.from_pretrained(str(labels_path), local_files_only=True, use_fast=True)
-        labels_model = AutoModel.from_pretrained(str(labels_path), local_files_only=True, **cut)
+        labels_model = _load_encoder(labels_path, cut)
         config.update(labels_encoder=str(labels_path), labels_encoder_config=labels_model.config.to_dict())
         config.update(class_token_index=-1, vocab_size=-1)
     config["encoder_config"] = text_model.config.to_dict()

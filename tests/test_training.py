@@ -276,7 +276,8 @@ def test_synthetic_negative_rate_samples_negatives_of_teacher_rows_only():
     targets, mask = span_targets(output, [gold_row, teacher_row], synthetic_negative_rate=0.25)
     assert torch.equal(mask[0], full[0])  # gold rows keep every negative
     assert mask[1, 2, 0, 1] and targets[1, 2, 0, 1] == 1  # positives always count
-    share = float(mask[1].sum() - 1) / float(full[1].sum() - 1)
+    assert mask[1, 2, 0, 0]  # and so does the other type of an annotated span
+    share = float(mask[1].sum() - 2) / float(full[1].sum() - 2)
     assert 0.15 < share < 0.35 and (mask[1] <= full[1]).all()
     torch.manual_seed(0)
     assert torch.equal(span_targets(output, [gold_row, teacher_row], synthetic_negative_rate=0.25)[1], mask)

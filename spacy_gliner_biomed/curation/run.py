@@ -100,8 +100,8 @@ def curate(
     shards = [Path(s) for s in shards]
     if not shards:
         raise GlinerError(Errors.E170.format(inputs="(no files)"))
-    component = None
-    if method != "random" or weak_model is not None:
+    component = None  # the random score needs no weak model (one given is not loaded)
+    if method != "random":
         if weak_model is None:
             raise GlinerError(Errors.E175.format(method=method))
         from ..teachers.model import load_gliner_component

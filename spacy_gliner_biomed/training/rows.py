@@ -110,8 +110,8 @@ def span_targets(
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """(targets, mask), both (B, W, K, C) on the logits' device: 1.0 at gold (start, width, label)
     cells; the mask keeps spans inside their row and starting in its core, and label slots the row
-    really has. In synthetic rows, each negative cell is kept with probability
-    `synthetic_negative_rate` (torch's seeded generator, so a seeded run repeats)."""
+    really has. In synthetic rows, each cell of a span the teacher did not annotate is kept with
+    probability `synthetic_negative_rate` (torch's seeded generator, so a seeded run repeats)."""
     B, W, K, C = output.logits.shape
     targets = torch.zeros((B, W, K, C))
     core = torch.zeros((B, W), dtype=torch.bool)
@@ -124,6 +124,10 @@ def span_targets(
     mask = mask.unsqueeze(-1) & output.label_mask[:, None, None, :]
     synthetic = torch.tensor([row.synthetic for row in rows], dtype=torch.bool)
     if synthetic_negative_rate < 1.0 and bool(synthetic.any()):
-        kept = (torch.rand((B, W, K, C)) < synthetic_negative_rate) | (targets > 0) | ~synthetic[:, None, None, None]
+        # cells of an annotated span are all kept (its other types are what teaches the model to tell
+        # types apart); only spans the teacher left unannotated, where it may have missed a
+        # mention, have their cells sampled
+        annotated = targets.amax(dim=-1, keepdim=True) > 0
+        kept = (torch.rand((B, W, K, C)) < synthetic_negative_rate) | annotated | ~synthetic[:, None, None, None]
         mask = mask & kept.to(device)
     return targets.to(device), mask

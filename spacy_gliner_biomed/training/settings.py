@@ -13,10 +13,11 @@ class TrainingSettings:
     # the other examples' gold types) or "inventory" (every label the component knows, as many as
     # randint(0, max_types - n_gold_types)), so training sees prompts as long as users write
     neg_types_from: str = "batch"
-    # share of the unannotated span x label cells of teacher-annotated (synthetic) docs that count
-    # as negatives, drawn afresh each step: a teacher's recall is partial, and every mention it
+    # share of the cells of unannotated spans of teacher-annotated (synthetic) docs that count as
+    # negatives, drawn afresh each step: a teacher's recall is partial, and every mention it
     # missed would otherwise be learned as "not an entity" (negative sampling for the
-    # unlabeled-entity problem, Li et al. 2021); gold docs always keep all their negatives
+    # unlabeled-entity problem, Li et al. 2021). Annotated spans keep all their cells (their
+    # other types teach the types apart); gold docs keep every negative
     synthetic_negative_rate: float = 1.0
     focal_alpha: float = 0.75  # weight of positives in the BCE; < 0 turns it off
     focal_gamma: float = 0.0  # focal-loss exponent; 0 is plain BCE
