@@ -111,8 +111,12 @@ def test_project_assets_cover_what_convert_reads():
 
 def test_recipe_is_two_stage_and_keeps_test_text_out():
     project = srsly.read_yaml(ROOT / "project.yml")
-    assert project["workflows"]["all"] == ["assets", "convert", "synthesize", "pretrain", "train", "evaluate", "package"]
+    assert project["workflows"]["all"] == ["assets", "convert", "synthesize", "curate", "pretrain", "train", "evaluate", "package"]
     commands = {c["name"]: c for c in project["commands"]}
+    # pretraining reads what curation wrote, curation what the teacher wrote
+    assert "--out curated/${vars.teacher}" in " ".join(commands["curate"]["script"])
+    assert "synthetic/${vars.teacher}/shard-*.spacy" in " ".join(commands["curate"]["script"])
+    assert "--train-files curated/${vars.teacher}/shard-*.spacy" in " ".join(commands["pretrain"]["script"])
     synthesize = " ".join(commands["synthesize"]["script"])
     assert "--held-out corpus" in synthesize and "${vars.synthetic_texts}" in synthesize
     texts = project["vars"]["synthetic_texts"].split()
