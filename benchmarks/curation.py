@@ -3,14 +3,14 @@ random 50 % vs the plain-loss top 50 % vs all synthetic data, each followed by t
 fine-tuning; zero-shot strict / relaxed micro F1, mean and spread over seeds, and time.
 
     python benchmarks/curation.py --synthetic 'synthetic/lexicon/shard-*.spacy' --work bench-curation \
-        [--pool-sentences 1200] [--weak-steps 150] [--finetune-steps 100] [--seeds 0 1 2] [--eval-limit 150]
+        [--pool-sentences 1200] [--weak-steps 150] [--finetune-steps 100] [--seeds 0 1 2] [--eval-limit 150] [--epoch-seeds 1]
 
 The pool is the first `--pool-sentences` sentences of the synthetic shards. The weak model is
 the student's architecture with its backbone cut to 2 layers, trained `--weak-steps` steps on
-all the synthetic shards. Equal steps: every run pretrains for one epoch of the 50 % sets
-(all data: the same number of steps, less than an epoch); equal epochs: all data for one whole
-epoch. Fine-tuning: the recipe's gold corpora, `--finetune-steps` steps, no synthetic mix, so
-that only the pretraining set differs. Runs are resumable: a run whose metrics exist is not redone.
+all the synthetic shards. Equal steps: every run pretrains `--pretrain-steps` steps (default one
+epoch of the 50 % sets); equal epochs: all data for as many epochs as the 50 % sets get.
+Fine-tuning: the recipe's gold corpora, `--finetune-steps` steps, no synthetic mix, so that only
+the pretraining set differs; `--finetune-steps 0` evaluates the pretrained models themselves. Runs are resumable: a run whose metrics exist is not redone.
 """
 import argparse
 import json
@@ -75,11 +75,13 @@ def main() -> int:
     ap.add_argument("--pool-sentences", type=int, default=1200)
     ap.add_argument("--weak-steps", type=int, default=150)
     ap.add_argument("--weak-layers", type=int, default=2)
-    ap.add_argument("--finetune-steps", type=int, default=100)
-    ap.add_argument("--per-corpus", type=int, default=2000)
+    ap.add_argument("--pretrain-steps", type=int, default=0, help="pretraining steps of the 50 %% sets (0: one epoch of them)")
+    ap.add_argument("--finetune-steps", type=int, default=100, help="0: no fine-tuning, the pretrained model is evaluated")
+    ap.add_argument("--per-corpus", type=int, default=300, help="gold docs per corpus read for fine-tuning")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--eval-limit", type=int, default=150)
     ap.add_argument("--fraction", type=float, default=0.5)
+    ap.add_argument("--epoch-seeds", type=int, default=None, help="run the equal-epochs condition for the first N seeds only")
     args = ap.parse_args()
     import glob
 
@@ -110,14 +112,17 @@ def main() -> int:
                                     "--scores", str(work / "sets" / "scores"), "--no-progress"])
         sets[method] = out
     n_curated = sum(count_docs(p) for p in sorted((work / "sets" / "ifd").glob("shard-*.spacy")))
-    equal_steps = math.ceil(n_curated / BATCH_SIZE)
-    epoch_steps = math.ceil(count_docs(pool) / BATCH_SIZE)
+    n_pool = count_docs(pool)
+    equal_steps = args.pretrain_steps or math.ceil(n_curated / BATCH_SIZE)
+    epoch_steps = math.ceil(equal_steps * n_pool / n_curated)  # as many epochs of all data as the 50 % sets get
     results: Dict[str, Dict[int, dict]] = {c: {} for c in CONDITIONS}
     for seed in args.seeds:
         random_set = work / "sets" / f"random-s{seed}"
         timed(f"curate: random s{seed}", [py, "-m", "spacy_gliner_biomed", "curate", str(pool), "--out", str(random_set),
                                           "--score", "random", "--fraction", str(args.fraction), "--seed", str(seed), "--no-progress"])
         for cond in CONDITIONS:
+            if cond == "all-epoch" and args.epoch_seeds is not None and seed not in args.seeds[: args.epoch_seeds]:
+                continue
             data = random_set if cond == "random" else sets[cond]
             files = [str(data)] if data.is_file() else [str(p) for p in sorted(data.glob("shard-*.spacy"))]
             steps = epoch_steps if cond == "all-epoch" else equal_steps
@@ -126,12 +131,15 @@ def main() -> int:
             if not metrics.is_file():
                 timed(f"pretrain: {cond} s{seed}", [py, "scripts/train.py", "--train-files", *files, "--dev", "bc2gm", "--dev-limit", "50",
                                                     "--max-steps", str(steps), "--output", str(runs / "pretrain"), "--system.seed", str(seed)])
-                run([py, "-m", "spacy_gliner_biomed", "export", str(runs / "pretrain" / "model-last"), str(runs / "gliner"), "--overwrite"], log)
-                timed(f"finetune: {cond} s{seed}", [py, "scripts/train.py", "--corpora", *GOLD, "--per-corpus", str(args.per_corpus),
-                                                    "--max-steps", str(args.finetune_steps), "--dev", "bc2gm", "--dev-limit", "50",
-                                                    "--init-checkpoint", str(runs / "gliner"), "--output", str(runs / "finetune"),
-                                                    "--system.seed", str(seed)])
-                run([py, "-m", "spacy_gliner_biomed", "evaluate", str(runs / "finetune" / "model-last"), *BIO, *CROSSNER,
+                final = runs / "pretrain" / "model-last"
+                if args.finetune_steps:
+                    run([py, "-m", "spacy_gliner_biomed", "export", str(final), str(runs / "gliner"), "--overwrite"], log)
+                    timed(f"finetune: {cond} s{seed}", [py, "scripts/train.py", "--corpora", *GOLD, "--per-corpus", str(args.per_corpus),
+                                                        "--max-steps", str(args.finetune_steps), "--dev", "bc2gm", "--dev-limit", "50",
+                                                        "--init-checkpoint", str(runs / "gliner"), "--output", str(runs / "finetune"),
+                                                        "--system.seed", str(seed)])
+                    final = runs / "finetune" / "model-last"
+                run([py, "-m", "spacy_gliner_biomed", "evaluate", str(final), *BIO, *CROSSNER,
                      "--corpus", "corpus", "--limit", str(args.eval_limit), "--out", str(runs / "metrics")], log)
             results[cond][seed] = json.loads(metrics.read_text())["datasets"]
     print(table(results, times, equal_steps, epoch_steps, args))
@@ -149,7 +157,9 @@ def table(results: Dict[str, Dict[int, dict]], times: Dict[str, float], equal_st
     cols = BIO + ["bio mean", "CrossNER mean"]
     lines = [
         f"Pool: {args.pool_sentences} synthetic sentences; pretraining {equal_steps} steps (equal steps) or {epoch_steps} "
-        f"(all data, one epoch); fine-tuning {args.finetune_steps} steps on gold; zero-shot on the first {args.eval_limit} "
+        f"(all data, as many epochs); "
+        + (f"fine-tuning {args.finetune_steps} steps on gold" if args.finetune_steps else "no fine-tuning (the pretrained model)")
+        + f"; zero-shot on the first {args.eval_limit} "
         f"test docs of each set; seeds {args.seeds}. Strict micro F1, mean ± sd over seeds (relaxed in brackets).",
         "",
         "| pretraining data | steps | " + " | ".join(cols) + " | pretrain s |",
