@@ -81,6 +81,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--eval-limit", type=int, default=150)
     ap.add_argument("--fraction", type=float, default=0.5)
+    ap.add_argument("--report-only", action="store_true", help="print the table of the runs finished so far")
     ap.add_argument("--epoch-seeds", type=int, default=None, help="run the equal-epochs condition for the first N seeds only")
     args = ap.parse_args()
     import glob
@@ -118,8 +119,9 @@ def main() -> int:
     results: Dict[str, Dict[int, dict]] = {c: {} for c in CONDITIONS}
     for seed in args.seeds:
         random_set = work / "sets" / f"random-s{seed}"
-        timed(f"curate: random s{seed}", [py, "-m", "spacy_gliner_biomed", "curate", str(pool), "--out", str(random_set),
-                                          "--score", "random", "--fraction", str(args.fraction), "--seed", str(seed), "--no-progress"])
+        if not args.report_only:
+                timed(f"curate: random s{seed}", [py, "-m", "spacy_gliner_biomed", "curate", str(pool), "--out", str(random_set),
+                                              "--score", "random", "--fraction", str(args.fraction), "--seed", str(seed), "--no-progress"])
         for cond in CONDITIONS:
             if cond == "all-epoch" and args.epoch_seeds is not None and seed not in args.seeds[: args.epoch_seeds]:
                 continue
@@ -128,6 +130,8 @@ def main() -> int:
             steps = epoch_steps if cond == "all-epoch" else equal_steps
             runs = work / "runs" / f"{cond}-s{seed}"
             metrics = runs / "metrics" / "metrics.json"
+            if args.report_only and not metrics.is_file():
+                continue
             if not metrics.is_file():
                 timed(f"pretrain: {cond} s{seed}", [py, "scripts/train.py", "--train-files", *files, "--dev", "bc2gm", "--dev-limit", "50",
                                                     "--max-steps", str(steps), "--output", str(runs / "pretrain"), "--system.seed", str(seed)])

@@ -113,7 +113,7 @@ def score_spans(
         for start, end, label in doc_pred:
             relaxed = counts(label)["relaxed"]
             for i, (g_start, g_end, g_label) in enumerate(doc_gold):
-                if not taken[i] and g_label == label and start < g_end and g_start < end:
+                if not taken[i] and g_label == label and max(start, g_start) < min(end, g_end):  # >= 1 shared character
                     taken[i] = True
                     relaxed.tp += 1
                     break
