@@ -27,7 +27,7 @@ from recipe import BIO, CROSSNER, f1  # noqa: E402
 
 GOLD = ["conll2003", "mit-movie", "mit-restaurant", "ncbi-disease", "bc5cdr", "bc2gm"]
 BATCH_SIZE = 8
-CONDITIONS = ["ifd", "loss", "random", "all", "all-epoch"]
+CONDITIONS = ["ifd", "random", "all", "loss", "all-epoch"]
 NAMES = {
     "ifd": "IFD top 50 %", "loss": "plain-loss top 50 %", "random": "random 50 %",
     "all": "all data, equal steps", "all-epoch": "all data, equal epochs",
@@ -118,14 +118,15 @@ def main() -> int:
     epoch_steps = math.ceil(equal_steps * n_pool / n_curated)  # as many epochs of all data as the 50 % sets get
     results: Dict[str, Dict[int, dict]] = {c: {} for c in CONDITIONS}
     for seed in args.seeds:
-        random_set = work / "sets" / f"random-s{seed}"
         if not args.report_only:
-                timed(f"curate: random s{seed}", [py, "-m", "spacy_gliner_biomed", "curate", str(pool), "--out", str(random_set),
+            timed(f"curate: random s{seed}", [py, "-m", "spacy_gliner_biomed", "curate", str(pool), "--out", str(work / "sets" / f"random-s{seed}"),
                                               "--score", "random", "--fraction", str(args.fraction), "--seed", str(seed), "--no-progress"])
-        for cond in CONDITIONS:
+    # condition-major, the main comparison first, so an interrupted benchmark has whole rows
+    for cond in CONDITIONS:
+        for seed in args.seeds:
             if cond == "all-epoch" and args.epoch_seeds is not None and seed not in args.seeds[: args.epoch_seeds]:
                 continue
-            data = random_set if cond == "random" else sets[cond]
+            data = work / "sets" / f"random-s{seed}" if cond == "random" else sets[cond]
             files = [str(data)] if data.is_file() else [str(p) for p in sorted(data.glob("shard-*.spacy"))]
             steps = epoch_steps if cond == "all-epoch" else equal_steps
             runs = work / "runs" / f"{cond}-s{seed}"
@@ -166,7 +167,7 @@ def table(results: Dict[str, Dict[int, dict]], times: Dict[str, float], equal_st
         + f"; zero-shot on the first {args.eval_limit} "
         f"test docs of each set; seeds {args.seeds}. Strict micro F1, mean ± sd over seeds (relaxed in brackets).",
         "",
-        "| pretraining data | steps | " + " | ".join(cols) + " | pretrain s |",
+        "| pretraining data | steps | " + " | ".join(cols) + " | pretrain s (median) |",
         "|---|---:|" + "---:|" * len(cols) + "---:|",
     ]
     for cond in CONDITIONS:
@@ -180,7 +181,7 @@ def table(results: Dict[str, Dict[int, dict]], times: Dict[str, float], equal_st
             relaxed = [statistics.mean(f1(d[s], "relaxed") for s in group) for d in per_seed.values()]
             cells.append(f"{_cell(strict)} ({statistics.mean(relaxed):.2f})")
         seconds = [times.get(f"pretrain: {cond} s{s}") for s in per_seed]
-        secs = statistics.mean([t for t in seconds if t is not None]) if any(t is not None for t in seconds) else float("nan")
+        secs = statistics.median([t for t in seconds if t is not None]) if any(t is not None for t in seconds) else float("nan")
         steps = epoch_steps if cond == "all-epoch" else equal_steps
         lines.append(f"| {NAMES[cond]} | {steps} | " + " | ".join(cells) + f" | {secs:.0f} |")
     cost = [f"{k} {v:.0f} s" for k, v in times.items() if k.startswith(("weak", "curate: ifd", "curate: loss"))]
