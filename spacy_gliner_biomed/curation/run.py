@@ -73,7 +73,7 @@ class ScoreCache:
         write_atomic(self._path(shard), json.dumps(data))
 
 
-def weak_model_settings(path: str, component) -> Dict[str, Any]:
+def weak_model_settings(path: str) -> Dict[str, Any]:
     """What identifies the weak model in a fingerprint: its path and the files' sizes and times."""
     folder = Path(path)
     files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
@@ -100,6 +100,10 @@ def curate(
     shards = [Path(s) for s in shards]
     if not shards:
         raise GlinerError(Errors.E170.format(inputs="(no files)"))
+    output = ShardedOutput(Path(out), {"inputs": [str(s) for s in shards], "method": method, "fraction": fraction,
+                                       "seed": seed, "weak_model": weak_model, "max_types": max_types}, shard_size)
+    if output.complete:
+        return output.manifest["report"]
     component = None  # the random score needs no weak model (one given is not loaded)
     if method != "random":
         if weak_model is None:
@@ -109,7 +113,7 @@ def curate(
         component = load_gliner_component(weak_model)
     cache = None
     if component is not None:
-        settings = {"weak_model": weak_model_settings(weak_model, component), "max_types": max_types,
+        settings = {"weak_model": weak_model_settings(weak_model), "max_types": max_types,
                     "inputs": [[s.name, s.stat().st_size] for s in shards]}
         cache = ScoreCache(scores_dir or Path(out).parent / f"{Path(out).name}.scores", settings)
     positive: List[bool] = []
@@ -153,10 +157,6 @@ def curate(
             warn(Warnings.W012.format(n=len(uncovered), types=", ".join(list(uncovered)[:10]), n_examples=sum(uncovered.values())))
     scored = scores if cache is not None else None
     kept = set(hybrid_select(positive, scored, method, fraction, seed))
-    output = ShardedOutput(Path(out), {"inputs": [str(s) for s in shards], "method": method, "fraction": fraction,
-                                       "seed": seed, "weak_model": weak_model, "max_types": max_types}, shard_size)
-    if output.complete:
-        return output.manifest["report"]
     stats = SelectionStats(method, rank_positives(positive, scored, method, seed))
     values: Dict[str, List[float]] = {"kept": [], "dropped": []}
     pending: List = []

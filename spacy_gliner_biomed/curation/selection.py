@@ -57,12 +57,7 @@ def rank_positives(
             continue
         draw = draws.random()  # one draw per positive whatever the method, so `random` needs no scores
         s = scores[i] if scores is not None else None
-        if method == "random":
-            key = (0, draw)
-        elif s is None:
-            key = (3, 0.0)
-        else:
-            key = METHODS[method](s, draw)
+        key = METHODS[method](s, draw) if s is not None or method == "random" else (3, 0.0)
         keyed.append((key, i))
     keyed.sort()
     return [i for _, i in keyed]
