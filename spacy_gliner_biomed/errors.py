@@ -44,6 +44,11 @@ class Warnings(metaclass=ErrorsWithCodes):
         "{n_examples} example(s) are scored zero-shot, and the report counts them."
     )
     W013 = "Curation: the synthetic data has no negative examples (sentences without an entity); only positives are written."
+    W014 = (
+        "Linker: {n} entity label(s) of the doc(s) have no knowledge base mapped ({labels}); their "
+        "{n_mentions} mention(s) are left unlinked and counted in `{name}.counts`. Map them in "
+        "`label_kbs`, or set `label_kbs` to `{{}}` with `default_kb` to link every label to one KB."
+    )
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -343,3 +348,29 @@ class Errors(metaclass=ErrorsWithCodes):
     E174 = "Curation: no synthetic shards match {pattern!r}."
     E175 = "Curation: the {method!r} score needs a weak model (--weak-model: a GLiNER folder or a gliner_biomed pipeline)."
     E176 = "limit must be an integer >= 0 (0: every doc); got {limit!r}."
+    # -- knowledge bases and linking ----------------------------------------------------------
+    E177 = (
+        "Knowledge base {name!r}: concept id {concept_id!r} is defined twice ({first} and {second}). "
+        "Concept ids must be unique: build overlapping vocabularies as separate knowledge bases."
+    )
+    E178 = "{where}: alias {alias!r} maps to concept id {concept_id!r}, which no source of knowledge base {name!r} defines."
+    E179 = "Knowledge base {name!r} is empty: its sources ({sources}) gave no concepts."
+    E180 = "'{path}' is not a knowledge base folder (from `build-kb`): {problem}."
+    E181 = "Output folder '{path}' exists; pass --overwrite to replace it."
+    E182 = "{where}: a knowledge-base record needs a non-empty string `concept_id` and `canonical_name`; got {record!r}."
+    E183 = (
+        "Linker: label {label!r} is mapped to knowledge base {kb!r}, which is not one of `kbs` ({known})."
+    )
+    E184 = "Linker: no knowledge bases: give `kbs` as {{name: folder}} (folders written by `build-kb`)."
+    E185 = "Knowledge base {name!r}: a build needs at least one source (--medic, --mesh, --jsonl); got none."
+    E186 = "{what} must be {expected}; got {value!r}."
+    E187 = (
+        "Linking evaluation: dataset {dataset!r} has no concept ids on its gold spans (`span.kb_id_`): "
+        "convert it from PubTator, as `convert` does for ncbi-disease and bc5cdr."
+    )
+    E188 = "Linking evaluation: the pipeline has no '{name}' component; add one (`gliner_biomed_linker`) or pass --linker."
+    E189 = (
+        "'{path}' holds {n} doc(s) of the test split: knowledge-base aliases come from training mentions only "
+        "(a test split's mentions would make its linking score a lookup)."
+    )
+    E190 = "Entity linking needs scispaCy ({err}): pip install 'spacy-gliner-biomed[scispacy]'."

@@ -6,12 +6,16 @@
         MODEL is a GLiNER folder or a saved pipeline; prints one JSON line of entities per input line.
     convert DATASET... --data ../shared/data --out corpus
         Corpora (IOB2, PubTator, brat, GLiNER JSON) to .spacy files with natural-language labels.
-    evaluate PIPELINE DATASET... [--corpus corpus] [--out DIR]
-        Strict and relaxed P/R/F1 per dataset and label, as Markdown and JSON.
+    evaluate PIPELINE DATASET... [--corpus corpus] [--out DIR] [--link]
+        Strict and relaxed P/R/F1 per dataset and label, as Markdown and JSON; --link: normalisation.
     synthesize CONFIG --texts SPEC... --out DIR --held-out corpus [--paths.x y ...]
         Raw text annotated by a teacher (lexicon, model, LLM, combined) into resumable .spacy shards.
     curate SHARDS... --weak-model MODEL --out DIR [--score ifd|loss|random] [--fraction 0.5]
         Weak-to-strong selection of synthetic examples (Hybrid Superfiltering), with a report.
+    build-kb NAME --out DIR [--medic F] [--mesh F --tree-prefix D] [--jsonl F] [--mentions F --mention-labels L]
+        A knowledge base and candidate index (scispaCy's format) for entity linking, offline.
+    add-linker PIPELINE OUT --kb NAME=DIR... --label-kb LABEL=NAME...
+        Add scispaCy's abbreviation detector and the label-routed linker; save with the KBs inside.
 
 Bad input ends a command with one line on stderr naming what was wrong, and exit status 1.
 """
@@ -20,11 +24,11 @@ import sys
 from typing import List, Optional
 
 from ..errors import GlinerError
-from . import annotate, convert, curate, evaluate, export, synthesize
+from . import add_linker, annotate, build_kb, convert, curate, evaluate, export, synthesize
 
 COMMANDS = {
     "export": export, "annotate": annotate, "convert": convert, "evaluate": evaluate, "synthesize": synthesize,
-    "curate": curate,
+    "curate": curate, "build-kb": build_kb, "add-linker": add_linker,
 }
 
 

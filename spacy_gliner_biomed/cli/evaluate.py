@@ -29,6 +29,10 @@ def add_parser(subparsers) -> None:
                    help="prompt this many more types beside each dataset's own (from the shipped biomedical type "
                         "list, in its order, skipping the dataset's); their predictions are not scored")
     p.add_argument("--limit", type=int, default=0, help="score the first N docs of each dataset only (0: all)")
+    p.add_argument("--link", action="store_true",
+                   help="score entity linking instead (gold mentions: acc@1, recall@5; end to end: per-abstract concept F1)")
+    p.add_argument("--linker", default="gliner_biomed_linker", help="the linker component (with --link)")
+    p.add_argument("--gold-mentions-only", action="store_true", help="with --link: skip the end-to-end run")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     for path in datasets:
         if not Path(path).is_file():
             raise GlinerError(Errors.E064.format(path=path))
+    if args.link:
+        return _run_linking(args, datasets)
     distractors = []
     if args.distractors:
         from ..teachers.types import load_type_list
@@ -64,4 +70,25 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         for path in write_report(report, args.out):
             print(f"Wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _run_linking(args: argparse.Namespace, datasets) -> int:
+    import json
+
+    from ..evaluation.linking import evaluate_linking, format_linking_markdown
+    from ..files import write_atomic
+
+    report = evaluate_linking(
+        load_pipeline(args.pipeline), datasets, linker=args.linker, allow_train=args.allow_train,
+        end_to_end=not args.gold_mentions_only, batch_size=args.batch_size, limit=args.limit, progress=True,
+    )
+    markdown = format_linking_markdown(report)
+    print(markdown, end="")
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "linking.json", json.dumps(report, indent=2) + "\n")
+        write_atomic(out / "linking.md", markdown)
+        print(f"Wrote {out / 'linking.json'} and {out / 'linking.md'}", file=sys.stderr)
     return 0

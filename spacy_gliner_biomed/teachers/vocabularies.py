@@ -24,7 +24,7 @@ DEFAULT_TYPE_MAP = DATA / "mesh_type_map.tsv"
 DEFAULT_STOPLIST = DATA / "lexicon_stoplist.txt"
 
 
-def _rows(path: PathLike, n_columns: Sequence[int], skip_header: Optional[str] = None) -> Iterator[Tuple[int, List[str]]]:
+def tsv_rows(path: PathLike, n_columns: Sequence[int], skip_header: Optional[str] = None) -> Iterator[Tuple[int, List[str]]]:
     """(line number, columns) of a TSV file (gzip by magic bytes); '#' lines and blank lines skipped.
     A row with a column count not in `n_columns` is an error naming file and line."""
     path = Path(path)
@@ -52,7 +52,7 @@ def _rows(path: PathLike, n_columns: Sequence[int], skip_header: Optional[str] =
 def load_type_map(path: PathLike = DEFAULT_TYPE_MAP) -> List[Tuple[str, str]]:
     """(tree prefix, type or "-type") rows, in file order."""
     rows = []
-    for number, (prefix, type_) in _rows(path, (2,)):
+    for number, (prefix, type_) in tsv_rows(path, (2,)):
         if not prefix.strip() or not type_.strip("- "):
             raise GlinerError(Errors.E153.format(path=path, line=number))
         rows.append((prefix.strip(), type_.strip()))
@@ -108,11 +108,11 @@ def mesh_lexicon(tree_numbers: PathLike, type_map: Sequence[Tuple[str, str]], te
     file lacks (descriptors without tree numbers get no type and are left out)."""
     by_id: Dict[str, Set[str]] = {}
     names: Dict[str, str] = {}
-    for _, (mesh_id, name, tree_number) in _rows(tree_numbers, (3,), skip_header="mesh_id"):
+    for _, (mesh_id, name, tree_number) in tsv_rows(tree_numbers, (3,), skip_header="mesh_id"):
         by_id.setdefault(mesh_id, set()).update(types_of_tree_number(tree_number, type_map))
         names[mesh_id] = name
     if terms is not None:
-        for _, (mesh_id, name) in _rows(terms, (2,), skip_header="mesh_id"):
+        for _, (mesh_id, name) in tsv_rows(terms, (2,), skip_header="mesh_id"):
             names.setdefault(mesh_id, name)
     lexicon: Lexicon = {}
     for mesh_id, name in names.items():
@@ -125,7 +125,7 @@ def ctd_disease_lexicon(path: PathLike, type_map: Sequence[Tuple[str, str]]) -> 
     (columns: DiseaseName, DiseaseID, AltDiseaseIDs, Definition, ParentIDs, TreeNumbers,
     ParentTreeNumbers, Synonyms, SlimMappings)."""
     lexicon: Lexicon = {}
-    for _, columns in _rows(path, (9,)):
+    for _, columns in tsv_rows(path, (9,)):
         name, tree_numbers, synonyms = columns[0], columns[5], columns[7]
         types = {"disease"}
         for tree_number in filter(None, tree_numbers.split("|")):
@@ -149,7 +149,7 @@ def gold_lexicon(docs: Iterable) -> Lexicon:
 
 
 def load_stoplist(path: PathLike = DEFAULT_STOPLIST) -> Set[str]:
-    return {columns[0].strip().lower() for _, columns in _rows(path, (1,))}
+    return {columns[0].strip().lower() for _, columns in tsv_rows(path, (1,))}
 
 
 def merge(*lexicons: Lexicon) -> Lexicon:
