@@ -282,14 +282,16 @@ def test_scispacy_linker_with_registered_generator(kbs):
 
 @pytest.mark.slow
 def test_saved_pipeline_links_offline_in_a_fresh_process(kbs, tiny_checkpoints, tmp_path):
-    """sentencizer, gliner_biomed, abbreviation_detector, gliner_biomed_linker and scispaCy's own
-    linker, saved, the original KB folder moved away, loaded in a new process: same output; and
-    nlp.pipe(n_process=2) gives it too."""
+    """scispaCy's tokenizer, sentencizer, gliner_biomed, abbreviation_detector, gliner_biomed_linker
+    and scispaCy's own linker, saved, the original KB folder moved away, loaded in a new process:
+    same output; and nlp.pipe(n_process=2) gives it too."""
     medic = tmp_path / "medic"
     shutil.copytree(kbs["medic"], medic)
     script_build = f"""
 import json, spacy, scispacy.linking
+from scispacy.custom_tokenizer import combined_rule_tokenizer
 nlp = spacy.blank("en")
+nlp.tokenizer = combined_rule_tokenizer(nlp)
 nlp.add_pipe("sentencizer")
 nlp.add_pipe("gliner_biomed", config={{"checkpoint": {str(tiny_checkpoints['uni'])!r}, "labels": ["disease", "chemical"], "threshold": 0.0, "flat_ner": True}})
 nlp.add_pipe("abbreviation_detector", config={{"make_serializable": True}})

@@ -130,3 +130,14 @@ def test_recipe_is_two_stage_and_keeps_test_text_out():
     gold = re.search(r"gold_corpora = (\[.*\])", config).group(1)
     assert not zero_shot & set(json.loads(gold))
     assert zero_shot == set(json.loads(re.search(r"zero_shot = (\[.*\])", config).group(1)))
+
+
+def test_link_workflow_builds_kbs_from_training_mentions_only():
+    project = srsly.read_yaml(ROOT / "project.yml")
+    assert project["workflows"]["link"] == ["build-kbs", "add-linker", "evaluate-link"]
+    commands = {c["name"]: c for c in project["commands"]}
+    build = " ".join(commands["build-kbs"]["script"])
+    mentions = re.findall(r"corpus/[\w-]+/(\w+)\.spacy", build)
+    assert mentions and set(mentions) == {"train"}  # a test split's gold never becomes an alias
+    assert "training/${vars.kind}/model-last training/${vars.kind}-linked" in " ".join(commands["add-linker"]["script"])
+    assert "--link" in " ".join(commands["evaluate-link"]["script"])
