@@ -21,6 +21,7 @@ from spacy_gliner_biomed.linking.kb import INDEX_FILES, load_kb  # noqa: E402
 from spacy_gliner_biomed.linking.sources import normalise_id  # noqa: E402
 
 MEDIC = [
+    ["Diseases", "MESH:C", "", "", "", "", "", "Disease", ""],  # MEDIC's root: left out
     ["Acute Kidney Injury", "MESH:D058186", "", "Abrupt loss of kidney function.", "", "C12.777.419.780.050", "", "AKI|Acute Renal Injury", ""],
     ["Hepatolenticular Degeneration", "MESH:D006527", "OMIM:277900", "A disorder of copper metabolism.", "", "C06.552.413", "", "Wilson Disease|Wilson's disease", ""],
     ["Breast Neoplasms", "MESH:D001943", "", "", "", "C04.588.180", "", "Breast Cancer|Breast Tumor", ""],

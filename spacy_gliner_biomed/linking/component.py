@@ -42,7 +42,7 @@ COUNTS = ("mentions", "linked", "no_candidate", "no_kb", "abbreviation_relabelle
         "kbs": {},
         "label_kbs": {},
         "default_kb": None,
-        "threshold": 0.7,
+        "threshold": 0.9,
         "k": 30,
         "max_entities_per_mention": 5,
         "resolve_abbreviations": True,
@@ -89,7 +89,7 @@ class GlinerBiomedLinker:
         label_kbs: Dict[str, str],
         default_kb: Optional[str] = None,
         *,
-        threshold: float = 0.7,
+        threshold: float = 0.9,
         k: int = 30,
         max_entities_per_mention: int = 5,
         resolve_abbreviations: bool = True,
@@ -148,9 +148,13 @@ class GlinerBiomedLinker:
         for docs in minibatch(stream, size=batch_size):
             yield from self._link_batch(docs)
 
-    def link_texts(self, kb_name: str, texts: List[str]) -> List[List[Tuple[str, float]]]:
-        """Ranked (concept id, score) candidates of mention strings in one KB, as entities get them."""
+    def link_texts(
+        self, kb_name: str, texts: List[str], threshold: Optional[float] = None
+    ) -> List[List[Tuple[str, float]]]:
+        """Ranked (concept id, score) candidates of mention strings in one KB, as entities get them
+        (`threshold`: instead of the component's own, e.g. 0 to rank every candidate)."""
         loaded = self.kb(kb_name)
+        threshold = self.threshold if threshold is None else threshold
         out = []
         for candidates in loaded.generator(texts, self.k) if texts else []:
             scored = []
@@ -159,7 +163,7 @@ class GlinerBiomedLinker:
                 entity = loaded.kb.cui_to_entity[candidate.concept_id]
                 if self.filter_for_definitions and entity.definition is None and score < self.no_definition_threshold:
                     continue
-                if score >= self.threshold:
+                if score >= threshold:
                     scored.append((candidate.concept_id, round(float(score), 6)))
             scored.sort(key=lambda pair: (-pair[1], pair[0]))
             out.append(scored[: self.max_entities_per_mention])

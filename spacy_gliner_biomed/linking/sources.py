@@ -45,6 +45,9 @@ class Concept:
         }
 
 
+MEDIC_ROOT = "MESH:C"
+
+
 def normalise_id(concept_id: str) -> str:
     """`MESH:D002945` -> `D002945` (PubTator's form); every other prefix is kept."""
     concept_id = concept_id.strip()
@@ -53,11 +56,15 @@ def normalise_id(concept_id: str) -> str:
 
 def medic_concepts(path: PathLike, type_map: Sequence[Tuple[str, str]]) -> Iterator[Concept]:
     """CTD MEDIC rows (DiseaseName, DiseaseID, AltDiseaseIDs, Definition, ParentIDs, TreeNumbers,
-    ParentTreeNumbers, Synonyms, SlimMappings): typed "disease" plus what their tree numbers give."""
+    ParentTreeNumbers, Synonyms, SlimMappings): typed "disease" plus what their tree numbers give.
+    The root row ("Diseases", `MESH:C`, the tree's category) is no disease and is left out: its
+    alias "Disease" would be the nearest candidate of every "X disease" the KB lacks."""
     for _, columns in tsv_rows(path, (9,)):
         name, concept_id, alt_ids, definition, tree_numbers, synonyms = (
             columns[0], columns[1], columns[2], columns[3], columns[5], columns[7]
         )
+        if concept_id.strip().upper() == MEDIC_ROOT:
+            continue
         types = {"disease"}
         for tree_number in filter(None, tree_numbers.split("|")):
             types |= types_of_tree_number(tree_number.split("/")[0], type_map)
