@@ -374,3 +374,8 @@ class Errors(metaclass=ErrorsWithCodes):
         "(a test split's mentions would make its linking score a lookup)."
     )
     E190 = "Entity linking needs scispaCy ({err}): pip install 'spacy-gliner-biomed[scispacy]'."
+    E191 = "Unknown precision {precision!r}; choose one of {known} (fp32: exact, the default; int8: dynamic quantisation, CPU)."
+    E192 = (
+        "precision = 'int8' runs on the CPU only (torch's dynamic quantisation), but the model is on {device}. "
+        "Use precision = 'fp32' on a GPU."
+    )

@@ -61,6 +61,7 @@ _NEVER = 2.0
         "spans_key": None,
         "overwrite_ents": False,
         "windows_per_forward": 8,
+        "precision": "fp32",
         "training": TrainingSettings().to_cfg(),
         "scorer": DEFAULT_SCORER,
     },
@@ -79,6 +80,7 @@ def make_gliner_biomed(
     spans_key: Optional[str],
     overwrite_ents: bool,
     windows_per_forward: int,
+    precision: str,
     training: Dict[str, Any],
     scorer: Optional[Callable],
 ) -> "GlinerBiomed":
@@ -95,6 +97,7 @@ def make_gliner_biomed(
     overwrite_ents (bool): Replace existing doc.ents instead of keeping them.
     windows_per_forward (int): Word windows in one forward pass of the model (not docs: a long doc
         is several windows; `nlp.pipe(batch_size=...)` sets how many docs are gathered first).
+    precision (str): "fp32" (exact) or "int8" (dynamic quantisation of the encoder, CPU; opt-in).
     training (Dict[str, Any]): Loss, label sampling and learning-rate settings (`TrainingSettings`).
     scorer (Optional[Callable]): The scoring method (`spacy_gliner_biomed.ner_scorer.v1`).
     """
@@ -111,6 +114,7 @@ def make_gliner_biomed(
         spans_key=spans_key,
         overwrite_ents=overwrite_ents,
         windows_per_forward=windows_per_forward,
+        precision=precision,
         training=training,
         scorer=scorer,
     )
@@ -189,6 +193,7 @@ class GlinerBiomed(TrainablePipe):
         spans_key: Optional[str] = None,
         overwrite_ents: bool = False,
         windows_per_forward: int = 8,
+        precision: str = "fp32",
         training: Optional[Dict[str, Any]] = None,
         scorer: Optional[Callable] = None,
     ) -> None:
@@ -221,6 +226,7 @@ class GlinerBiomed(TrainablePipe):
         self._label_set = label_set
         self._doc_label_sets: Dict[Any, LabelSet] = {}
         self._configure_shim()
+        get_shim(self.model).precision = precision
         register_score_extension()
         _register_fork_hook()
         if checkpoint is not None and Path(checkpoint).exists():
@@ -253,6 +259,7 @@ class GlinerBiomed(TrainablePipe):
         config["labels"] = self._label_set.to_config()
         config["threshold"] = self.cfg["threshold"]
         config["label_thresholds"] = dict(self.cfg["label_thresholds"])
+        config["precision"] = get_shim(self.model).precision
         checkpoint = get_shim(self.model).checkpoint
         if checkpoint is not None:
             config["model"] = architecture_config(checkpoint.config, config.get("model"))
@@ -282,6 +289,16 @@ class GlinerBiomed(TrainablePipe):
     def threshold(self, value: float) -> None:
         validate_thresholds(value, None, ())
         self.cfg["threshold"] = float(value)
+        self._sync_config()
+
+    @property
+    def precision(self) -> str:
+        """ "fp32" (exact) or "int8" (dynamic quantisation of the encoder; CPU). Settable."""
+        return get_shim(self.model).precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        get_shim(self.model).precision = value
         self._sync_config()
 
     def add_label(self, label: str) -> int:

@@ -18,6 +18,7 @@ from thinc.shims import PyTorchShim
 from thinc.util import get_torch_default_device
 
 from ..checkpoint import GlinerCheckpoint, load_checkpoint, write_folder
+from .precision import check_precision, quantize_int8
 from ..training.optimizer import FusedAdam, optimizer_step
 
 
@@ -31,16 +32,37 @@ class GlinerShim(PyTorchShim):
         self.encoder_lr_scale = 1.0
         self.max_grad_norm = 0.0
         self._fused_adam: Optional[FusedAdam] = None
+        self._precision = "fp32"
+        self._int8_model: Optional[torch.nn.Module] = None
 
     @property
     def device(self) -> torch.device:
         return self._target_device
+
+    @property
+    def precision(self) -> str:
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        check_precision(value, self._target_device)
+        self._precision = value
+        self._int8_model = None
+
+    def inference_model(self) -> torch.nn.Module:
+        """The module `predict` runs: the model itself, or its int8 copy (made once per weights)."""
+        if self._precision == "fp32":
+            return self._model
+        if self._int8_model is None:
+            self._int8_model = quantize_int8(self._model)
+        return self._int8_model
 
     def set_checkpoint(self, checkpoint: GlinerCheckpoint) -> None:
         checkpoint.model.to(self._target_device)
         self.checkpoint = checkpoint
         self._model = checkpoint.model
         self._fused_adam = None
+        self._int8_model = None
 
     def to_device(self, device_type: str, device_id: int) -> None:
         """thinc's `Model.to_gpu` / `to_cpu` (and a torch device type such as "meta" in tests)."""
@@ -50,6 +72,8 @@ class GlinerShim(PyTorchShim):
             self._target_device = torch.device("cpu")
         else:
             self._target_device = torch.device(device_type, device_id) if device_id >= 0 else torch.device(device_type)
+        check_precision(self._precision, self._target_device)
+        self._int8_model = None
         if self._model is not None:
             self._model.to(self._target_device)
             self.checkpoint.model.clear_label_cache()
@@ -60,7 +84,7 @@ class GlinerShim(PyTorchShim):
         if self._model.training:
             self._model.eval()
         with torch.inference_mode():
-            return self._model(*inputs.args, **inputs.kwargs)
+            return self.inference_model()(*inputs.args, **inputs.kwargs)
 
     def finish_update(self, optimizer) -> None:
         self._fused_adam = optimizer_step(
@@ -72,6 +96,7 @@ class GlinerShim(PyTorchShim):
             fused=self._fused_adam,
         )
         self.checkpoint.model.clear_label_cache()
+        self._int8_model = None
 
     def to_bytes(self) -> bytes:
         files: Optional[Dict[str, bytes]] = None
