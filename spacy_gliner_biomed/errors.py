@@ -376,6 +376,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E190 = "Entity linking needs scispaCy ({err}): pip install 'spacy-gliner-biomed[scispacy]'."
     E191 = "Unknown precision {precision!r}; choose one of {known} (fp32: exact, the default; int8: dynamic quantisation, CPU)."
     E192 = (
-        "precision = 'int8' runs on the CPU only (torch's dynamic quantisation), but the model is on {device}. "
-        "Use precision = 'fp32' on a GPU."
+        "runtime = {runtime!r} with precision = {precision!r} runs on the CPU only, but the model is on {device}. "
+        "On a GPU use runtime = 'torch', precision = 'fp32'."
     )
+    E193 = "Unknown runtime {runtime!r}; choose one of {known} (torch: the default; onnxruntime: the encoder run by ONNX Runtime, CPU)."
+    E194 = "runtime = 'onnxruntime' needs onnxruntime and onnx ({err}): pip install 'spacy-gliner-biomed[onnx]'."

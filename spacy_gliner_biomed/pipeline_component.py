@@ -61,6 +61,7 @@ _NEVER = 2.0
         "spans_key": None,
         "overwrite_ents": False,
         "windows_per_forward": 8,
+        "runtime": "torch",
         "precision": "fp32",
         "training": TrainingSettings().to_cfg(),
         "scorer": DEFAULT_SCORER,
@@ -80,6 +81,7 @@ def make_gliner_biomed(
     spans_key: Optional[str],
     overwrite_ents: bool,
     windows_per_forward: int,
+    runtime: str,
     precision: str,
     training: Dict[str, Any],
     scorer: Optional[Callable],
@@ -97,7 +99,8 @@ def make_gliner_biomed(
     overwrite_ents (bool): Replace existing doc.ents instead of keeping them.
     windows_per_forward (int): Word windows in one forward pass of the model (not docs: a long doc
         is several windows; `nlp.pipe(batch_size=...)` sets how many docs are gathered first).
-    precision (str): "fp32" (exact) or "int8" (dynamic quantisation of the encoder, CPU; opt-in).
+    runtime (str): "torch" (the default, exact) or "onnxruntime" (the encoder run by ONNX Runtime; CPU).
+    precision (str): "fp32" (the default) or "int8" (dynamic quantisation; CPU). See layers/inference.py.
     training (Dict[str, Any]): Loss, label sampling and learning-rate settings (`TrainingSettings`).
     scorer (Optional[Callable]): The scoring method (`spacy_gliner_biomed.ner_scorer.v1`).
     """
@@ -114,6 +117,7 @@ def make_gliner_biomed(
         spans_key=spans_key,
         overwrite_ents=overwrite_ents,
         windows_per_forward=windows_per_forward,
+        runtime=runtime,
         precision=precision,
         training=training,
         scorer=scorer,
@@ -193,6 +197,7 @@ class GlinerBiomed(TrainablePipe):
         spans_key: Optional[str] = None,
         overwrite_ents: bool = False,
         windows_per_forward: int = 8,
+        runtime: str = "torch",
         precision: str = "fp32",
         training: Optional[Dict[str, Any]] = None,
         scorer: Optional[Callable] = None,
@@ -226,7 +231,7 @@ class GlinerBiomed(TrainablePipe):
         self._label_set = label_set
         self._doc_label_sets: Dict[Any, LabelSet] = {}
         self._configure_shim()
-        get_shim(self.model).precision = precision
+        get_shim(self.model).set_inference(runtime, precision)
         register_score_extension()
         _register_fork_hook()
         if checkpoint is not None and Path(checkpoint).exists():
@@ -259,6 +264,7 @@ class GlinerBiomed(TrainablePipe):
         config["labels"] = self._label_set.to_config()
         config["threshold"] = self.cfg["threshold"]
         config["label_thresholds"] = dict(self.cfg["label_thresholds"])
+        config["runtime"] = get_shim(self.model).runtime
         config["precision"] = get_shim(self.model).precision
         checkpoint = get_shim(self.model).checkpoint
         if checkpoint is not None:
@@ -292,13 +298,23 @@ class GlinerBiomed(TrainablePipe):
         self._sync_config()
 
     @property
+    def runtime(self) -> str:
+        """ "torch" (exact) or "onnxruntime" (the encoder run by ONNX Runtime; CPU). Settable."""
+        return get_shim(self.model).runtime
+
+    @runtime.setter
+    def runtime(self, value: str) -> None:
+        get_shim(self.model).set_inference(value, self.precision)
+        self._sync_config()
+
+    @property
     def precision(self) -> str:
-        """ "fp32" (exact) or "int8" (dynamic quantisation of the encoder; CPU). Settable."""
+        """ "fp32" (exact) or "int8" (dynamic quantisation; CPU). Settable."""
         return get_shim(self.model).precision
 
     @precision.setter
     def precision(self, value: str) -> None:
-        get_shim(self.model).precision = value
+        get_shim(self.model).set_inference(self.runtime, value)
         self._sync_config()
 
     def add_label(self, label: str) -> int:

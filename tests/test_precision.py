@@ -1,4 +1,5 @@
-"""precision = "int8": dynamic quantisation on a copy; fp32 weights, parity path and saving untouched."""
+"""Fast inference paths (runtime x precision): each runs on a copy; the fp32 torch model, saving
+and the parity path are untouched."""
 import pytest
 import spacy
 import torch
@@ -8,6 +9,7 @@ from spacy_gliner_biomed.errors import GlinerError
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput, get_shim
 
 from helpers import LABELS, TEXTS
+
 
 
 def _nlp(checkpoint, **config):
@@ -23,10 +25,12 @@ def _probabilities(ner):
 
 
 def _ents(nlp):
-    return [[(e.start, e.end, e.label_, round(e._.score, 5)) for e in d.ents] for d in nlp.pipe(TEXTS)]
+    return [[(e.start, e.end, e.label_, round(e._.score, 4)) for e in d.ents] for d in nlp.pipe(TEXTS)]
 
 
 def test_int8_quantises_a_copy_and_stays_close(tiny_checkpoints, kind):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
     nlp = _nlp(tiny_checkpoints[kind])
     ner = nlp.get_pipe("gliner_biomed")
     before = {k: v.clone() for k, v in ner.checkpoint.model.state_dict().items()}
@@ -34,8 +38,6 @@ def test_int8_quantises_a_copy_and_stays_close(tiny_checkpoints, kind):
     ner.precision = "int8"
     int8 = _probabilities(ner)
     quantized = get_shim(ner.model).inference_model()
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
-
     modules = list(quantized.token_rep_layer.modules())
     assert not any(type(m) is torch.nn.Linear for m in modules)  # every encoder Linear is int8
     assert sum(isinstance(m, DynamicLinear) for m in modules) >= 6
@@ -50,9 +52,25 @@ def test_int8_quantises_a_copy_and_stays_close(tiny_checkpoints, kind):
     assert torch.equal(_probabilities(ner), fp32)  # back to the exact path
 
 
-def test_int8_is_saved_as_a_setting_and_reloads_identically(tiny_checkpoints, tmp_path):
+def test_onnxruntime_matches_torch(tiny_checkpoints, kind):
+    pytest.importorskip("onnxruntime")
+    nlp = _nlp(tiny_checkpoints[kind])
+    ner = nlp.get_pipe("gliner_biomed")
+    fp32 = _probabilities(ner)
+    expected = _ents(nlp)
+    ner.runtime = "onnxruntime"
+    fast = get_shim(ner.model).inference_model()
+    assert type(fast.token_rep_layer.bert_layer).__name__ == "OrtBackbone"
+    assert (fp32 - _probabilities(ner)).abs().max().item() < 1e-4  # the same function, other kernels
+    assert _ents(nlp) == expected
+    ner.precision = "int8"  # ONNX Runtime's own dynamic quantisation of the exported encoder
+    assert (fp32 - _probabilities(ner)).abs().mean().item() < 0.02
+
+
+def test_fast_settings_are_saved_and_reload_identically(tiny_checkpoints, tmp_path):
     nlp = _nlp(tiny_checkpoints["uni"], precision="int8")
     assert nlp.config["components"]["gliner_biomed"]["precision"] == "int8"
+    assert nlp.config["components"]["gliner_biomed"]["runtime"] == "torch"
     expected = _ents(nlp)
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
@@ -63,7 +81,7 @@ def test_int8_is_saved_as_a_setting_and_reloads_identically(tiny_checkpoints, tm
     assert _ents(fp32) == _ents(_nlp(tiny_checkpoints["uni"]))
 
 
-def test_an_update_requantises(tiny_checkpoints):
+def test_an_update_rebuilds_the_fast_copy(tiny_checkpoints):
     nlp = _nlp(tiny_checkpoints["uni"], precision="int8")
     ner = nlp.get_pipe("gliner_biomed")
     first = get_shim(ner.model).inference_model()
@@ -74,9 +92,11 @@ def test_an_update_requantises(tiny_checkpoints):
     assert get_shim(ner.model).inference_model() is not first
 
 
-def test_bad_precision(tiny_checkpoints):
+def test_bad_inference_settings(tiny_checkpoints):
     with pytest.raises(GlinerError, match="E191"):
         _nlp(tiny_checkpoints["uni"], precision="fp8")
+    with pytest.raises(GlinerError, match="E193"):
+        _nlp(tiny_checkpoints["uni"], runtime="tensorrt")
     nlp = _nlp(tiny_checkpoints["uni"])
     ner = nlp.get_pipe("gliner_biomed")
     get_shim(ner.model).to_device("meta", -1)

@@ -29,6 +29,7 @@ def add_parser(subparsers) -> None:
                    help="prompt this many more types beside each dataset's own (from the shipped biomedical type "
                         "list, in its order, skipping the dataset's); their predictions are not scored")
     p.add_argument("--limit", type=int, default=0, help="score the first N docs of each dataset only (0: all)")
+    p.add_argument("--runtime", default=None, help="torch or onnxruntime (default: the pipeline's own)")
     p.add_argument("--precision", default=None, help="fp32 or int8 (default: the pipeline's own)")
     p.add_argument("--link", action="store_true",
                    help="score entity linking instead (gold mentions: acc@1, recall@5; end to end: per-abstract concept F1)")
@@ -54,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
         # more than asked, so that N remain after a dataset's own types are skipped
         distractors = list(load_type_list())[: args.distractors + 20]
     nlp = load_pipeline(args.pipeline)
-    if args.precision is not None:
+    if args.runtime is not None or args.precision is not None:
         from ..pipeline_component import get_component
 
-        get_component(nlp, args.component).precision = args.precision
+        ner = get_component(nlp, args.component)
+        ner.runtime = args.runtime or ner.runtime  # a fast copy is made at the first prediction only
+        ner.precision = args.precision or ner.precision
     report = evaluate(
         nlp,
         datasets,

@@ -18,7 +18,7 @@ from thinc.shims import PyTorchShim
 from thinc.util import get_torch_default_device
 
 from ..checkpoint import GlinerCheckpoint, load_checkpoint, write_folder
-from .precision import check_precision, quantize_int8
+from .inference import check_inference, inference_copy
 from ..training.optimizer import FusedAdam, optimizer_step
 
 
@@ -32,37 +32,42 @@ class GlinerShim(PyTorchShim):
         self.encoder_lr_scale = 1.0
         self.max_grad_norm = 0.0
         self._fused_adam: Optional[FusedAdam] = None
+        self._runtime = "torch"
         self._precision = "fp32"
-        self._int8_model: Optional[torch.nn.Module] = None
+        self._fast_model: Optional[torch.nn.Module] = None
 
     @property
     def device(self) -> torch.device:
         return self._target_device
 
     @property
+    def runtime(self) -> str:
+        return self._runtime
+
+    @property
     def precision(self) -> str:
         return self._precision
 
-    @precision.setter
-    def precision(self, value: str) -> None:
-        check_precision(value, self._target_device)
-        self._precision = value
-        self._int8_model = None
+    def set_inference(self, runtime: str, precision: str) -> None:
+        """How `predict` runs (`layers/inference.py`); the fp32 torch model stays what is trained and saved."""
+        check_inference(runtime, precision, self._target_device)
+        self._runtime, self._precision = runtime, precision
+        self._fast_model = None
 
     def inference_model(self) -> torch.nn.Module:
-        """The module `predict` runs: the model itself, or its int8 copy (made once per weights)."""
-        if self._precision == "fp32":
+        """The module `predict` runs: the model itself, or its fast copy (made once per weights)."""
+        if (self._runtime, self._precision) == ("torch", "fp32"):
             return self._model
-        if self._int8_model is None:
-            self._int8_model = quantize_int8(self._model)
-        return self._int8_model
+        if self._fast_model is None:
+            self._fast_model = inference_copy(self._model, self._runtime, self._precision)
+        return self._fast_model
 
     def set_checkpoint(self, checkpoint: GlinerCheckpoint) -> None:
         checkpoint.model.to(self._target_device)
         self.checkpoint = checkpoint
         self._model = checkpoint.model
         self._fused_adam = None
-        self._int8_model = None
+        self._fast_model = None
 
     def to_device(self, device_type: str, device_id: int) -> None:
         """thinc's `Model.to_gpu` / `to_cpu` (and a torch device type such as "meta" in tests)."""
@@ -72,8 +77,8 @@ class GlinerShim(PyTorchShim):
             self._target_device = torch.device("cpu")
         else:
             self._target_device = torch.device(device_type, device_id) if device_id >= 0 else torch.device(device_type)
-        check_precision(self._precision, self._target_device)
-        self._int8_model = None
+        check_inference(self._runtime, self._precision, self._target_device)
+        self._fast_model = None
         if self._model is not None:
             self._model.to(self._target_device)
             self.checkpoint.model.clear_label_cache()
@@ -96,7 +101,7 @@ class GlinerShim(PyTorchShim):
             fused=self._fused_adam,
         )
         self.checkpoint.model.clear_label_cache()
-        self._int8_model = None
+        self._fast_model = None
 
     def to_bytes(self) -> bytes:
         files: Optional[Dict[str, bytes]] = None
