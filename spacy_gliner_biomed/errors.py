@@ -381,3 +381,10 @@ class Errors(metaclass=ErrorsWithCodes):
     )
     E193 = "Unknown runtime {runtime!r}; choose one of {known} (torch: the default; onnxruntime: the encoder run by ONNX Runtime, CPU)."
     E194 = "runtime = 'onnxruntime' needs onnxruntime and onnx ({err}): pip install 'spacy-gliner-biomed[onnx]'."
+    E195 = (
+        "Annotation output folder {folder} was written by another pipeline or with other settings ({old}); "
+        "give a new --output folder or delete it (now: {new})."
+    )
+    E196 = "--engine ray needs Ray Data ({err}): pip install 'spacy-gliner-biomed[ray]'."
+    E197 = "annotate: no input shards match {patterns}."
+    E198 = "annotate: {what} must be {expected}; got {value!r}."
