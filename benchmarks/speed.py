@@ -3,7 +3,8 @@
     python benchmarks/speed.py --uni CKPT_UNI --bi CKPT_BI [--n 400] [--threads 2] [--repeat 3]
 
 Same checkpoint, same 400 sentences (NCBI-disease test), 5 labels (and 100 for the bi-encoder and
-the 100-label rows). Every measurement runs in its own process so peak RSS is that system's own.
+the 100-label rows). gliner_biomed runs four ways: torch fp32 (the default), ONNX Runtime fp32,
+torch int8 and ONNX Runtime int8 (`runtime` / `precision` settings). Every measurement runs in its own process so peak RSS is that system's own.
 The "floor" is the bare transformer forward over the same sub-token inputs (prompt included for
 the uni-encoder), batches of 8 sorted by sub-token length (the fastest batching measured on this
 2-core machine, and the component's default), no GLiNER head at all. Prints a Markdown table.
@@ -25,6 +26,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bio" / "ncbi-disease" / "iob" / "test.tsv"
 LABELS_5 = ["disease", "chemical", "gene", "species", "cell type"]
+# gliner_biomed's inference paths (`runtime`, `precision`; layers/inference.py)
+FAST_PATHS = {
+    "gliner_biomed": ("torch", "fp32"),
+    "gliner_biomed onnx": ("onnxruntime", "fp32"),
+    "gliner_biomed int8": ("torch", "int8"),
+    "gliner_biomed onnx int8": ("onnxruntime", "int8"),
+}
 
 
 def labels_n(n: int):
@@ -48,11 +56,13 @@ def run_one(system: str, ckpt: str, n_labels: int, texts, threads: int, repeat: 
 
     torch.set_num_threads(threads)
     labels = labels_n(n_labels)
-    if system == "gliner_biomed":
+    if system in FAST_PATHS:
         import spacy
 
+        runtime, precision = FAST_PATHS[system]
         nlp = spacy.blank("en")
-        nlp.add_pipe("gliner_biomed", config={"checkpoint": ckpt, "labels": labels})
+        config = {"checkpoint": ckpt, "labels": labels, "runtime": runtime, "precision": precision}
+        nlp.add_pipe("gliner_biomed", config=config)
         run = lambda: [len(d.ents) for d in nlp.pipe(texts, batch_size=64)]
     elif system == "gliner":
         from gliner import GLiNER
@@ -100,7 +110,7 @@ def main():
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per row; the best counts")
-    ap.add_argument("--systems", default="gliner_biomed,gliner,gliner-spacy,floor")
+    ap.add_argument("--systems", default="gliner_biomed,gliner_biomed onnx,gliner_biomed int8,gliner_biomed onnx int8,gliner,gliner-spacy,floor")
     ap.add_argument("--labels", default="5,100")
     ap.add_argument("--_one", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()

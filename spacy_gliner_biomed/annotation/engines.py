@@ -40,12 +40,16 @@ class ShardAnnotator:
     """A Ray Data actor: loads the pipeline once, then annotates the shards it is given."""
 
     def __init__(self, model: str, labels: List[str], threshold: Optional[float], overrides: Dict[str, str],
-                 out: str, batch_size: int, spans_key: Optional[str], threads: int):
+                 out: str, batch_size: int, spans_key: Optional[str], threads: int, use_gpu: bool = False):
         import torch
 
         from .pipeline import build_pipeline
 
         torch.set_num_threads(threads)
+        if use_gpu:  # Ray gave this actor a GPU (CUDA_VISIBLE_DEVICES): models are built on it
+            import spacy
+
+            spacy.require_gpu()
         self.nlp = build_pipeline(model, labels, threshold, quiet=True)
         apply_overrides(self.nlp, overrides)
         self.out, self.batch_size, self.spans_key = Path(out), batch_size, spans_key
@@ -101,6 +105,7 @@ def run_ray(
             fn_constructor_kwargs={
                 "model": model, "labels": labels, "threshold": threshold, "overrides": overrides, "out": str(out),
                 "batch_size": batch_size, "spans_key": spans_key, "threads": cpus_per_worker,
+                "use_gpu": gpus_per_worker > 0,
             },
             batch_size=1,
             concurrency=num_workers,
