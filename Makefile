@@ -34,9 +34,11 @@ $(REFERENCE)/%/gliner_config.json: | setup
 run: setup
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m spacy project run all . --vars.shared_data $(SHARED)/data
 
-# Same checkpoints in gliner_biomed, gliner and gliner-spacy; prints the speed table.
+# Same checkpoints in gliner_biomed (torch / ONNX Runtime, fp32 / int8), gliner and gliner-spacy:
+# the speed and peak-RSS table; then annotate's local and Ray engines (docs/s, start-up, memory).
 benchmark: $(REFERENCE)/uni/gliner_config.json $(REFERENCE)/bi/gliner_config.json
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/speed.py --uni $(REFERENCE)/uni --bi $(REFERENCE)/bi
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/annotation.py $(REFERENCE)/uni
 
 # spacy train vs the gliner trainer on the same 3,000 sentences; supervised F1 vs spaCy's ner.
 benchmark-training: setup

@@ -112,6 +112,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per row; the best counts")
     ap.add_argument("--systems", default="gliner_biomed,gliner_biomed onnx,gliner_biomed int8,gliner_biomed onnx int8,gliner,gliner-spacy,floor")
     ap.add_argument("--labels", default="5,100")
+    ap.add_argument("--kinds", default="uni,bi")
     ap.add_argument("--_one", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     texts = read_sentences(DATA, a.n)
@@ -120,7 +121,7 @@ def main():
         print(json.dumps(run_one(system, getattr(a, kind), int(n_labels), texts, a.threads, a.repeat)))
         return
     rows = []
-    for kind in ("uni", "bi"):
+    for kind in a.kinds.split(","):
         for n_labels in [int(x) for x in a.labels.split(",")]:
             for system in a.systems.split(","):
                 cmd = [sys.executable, __file__, "--uni", a.uni, "--bi", a.bi, "--n", str(a.n),

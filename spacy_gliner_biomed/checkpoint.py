@@ -11,8 +11,6 @@ The same folder layout is also how a component serializes its model (see `layers
 there is one loader and one writer.
 """
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
@@ -21,7 +19,7 @@ import torch
 
 from . import defaults
 from .errors import Errors, GlinerError
-from .files import staging_dir
+from .files import replacing_folder
 from .layers.featurize import GlinerFeaturizer
 from .layers.span_model import GlinerSpanModel, SpanModelSettings
 
@@ -239,16 +237,8 @@ def save_checkpoint(
     path = Path(path)
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise GlinerError(Errors.E027.format(path=path, flag=overwrite_flag))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = staging_dir(path)
-    try:
+    with replacing_folder(path) as staging:
         write_folder(checkpoint, staging)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return path
 
 

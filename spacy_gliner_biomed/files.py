@@ -7,9 +7,11 @@ plain `open()` / `mkdir()` would have given (0o666 / 0o777 minus the umask), so 
 readable to the group and to a served model's user.
 """
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 
 def _umask() -> int:
@@ -41,3 +43,20 @@ def staging_dir(path: Union[str, Path]) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     os.chmod(staging, 0o777 & ~_umask())
     return staging
+
+
+@contextmanager
+def replacing_folder(path: Union[str, Path]) -> Iterator[Path]:
+    """Build a folder in a staging folder beside `path`; when the block ends without an error it
+    replaces `path` (an existing one is removed first), else the staging folder is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir(path)
+    try:
+        yield staging
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -16,8 +16,6 @@ vectors) and its KBs download at load time; this module writes the same files wi
 """
 import hashlib
 import json
-import os
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..about import __version__
 from ..errors import Errors, GlinerError
-from ..files import staging_dir, write_atomic
+from ..files import replacing_folder, write_atomic
 from .sources import Concept, MentionPairs
 
 KB_FORMAT = 1
@@ -46,11 +44,8 @@ def require_scispacy() -> None:
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @dataclass
@@ -130,9 +125,7 @@ def build_kb(
     out = Path(out)
     if out.exists() and not overwrite:
         raise GlinerError(Errors.E181.format(path=out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = staging_dir(out)
-    try:
+    with replacing_folder(out) as staging:
         lines = [json.dumps(c.record(), ensure_ascii=False, sort_keys=True) for c in assembled.concepts]
         write_atomic(staging / KB_FILE, "\n".join(lines) + "\n")
         write_atomic(staging / ALT_IDS_FILE, json.dumps(assembled.alt_ids, indent=1, sort_keys=True))
@@ -170,12 +163,6 @@ def build_kb(
             "files": {f: sha256(staging / f) for f in (KB_FILE, ALT_IDS_FILE, INDEX_FILES[2], INDEX_FILES[3])},
         }
         write_atomic(staging / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out
 
 
