@@ -21,7 +21,7 @@ test: setup
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q
 
 # Everything but the tests marked slow (subprocesses, CLI, spacy train, wheel install, real MiniLM),
-# in two processes of one torch thread each: about 40 s on 2 cores.
+# in two processes of one torch thread each: about a minute on 2 cores.
 test-fast: setup
 	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q -m "not slow" -n 2
 
