@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..errors import Errors, GlinerError
+from .span_model import Backbone
 
 RUNTIMES = ("torch", "onnxruntime")
 PRECISIONS = ("fp32", "int8")
@@ -105,20 +106,11 @@ def export_encoder(hf_model: nn.Module) -> bytes:
     axes = {0: "batch", 1: "tokens"}
     with torch.no_grad():
         torch.onnx.export(
-            _LastHiddenState(hf_model), (example, example), buffer, input_names=["input_ids", "attention_mask"],
+            Backbone(hf_model), (example, example), buffer, input_names=["input_ids", "attention_mask"],
             output_names=["last_hidden_state"], opset_version=17, dynamo=False,
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
         )
     return buffer.getvalue()
-
-
-class _LastHiddenState(nn.Module):
-    def __init__(self, hf_model: nn.Module):
-        super().__init__()
-        self.model = hf_model
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)[0]
 
 
 def _quantize_onnx(model_bytes: bytes) -> bytes:
