@@ -9,6 +9,7 @@ reported; a worker that dies is restarted by Ray and its shard retried (`max_res
 `max_task_retries`), and a shard that still fails is reported, while the other shards go on.
 Output folders must be on storage every worker can write (a shared file system on a cluster).
 """
+import math
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional
@@ -93,8 +94,8 @@ def run_ray(
         if address:
             ray.init(address=address, log_to_driver=False)
         else:  # a local cluster of exactly the requested workers
-            ray.init(num_cpus=num_workers * cpus_per_worker, num_gpus=None if not gpus_per_worker else int(-(-num_workers * gpus_per_worker // 1)),
-                     include_dashboard=False, log_to_driver=False)
+            gpus = math.ceil(num_workers * gpus_per_worker) if gpus_per_worker else None
+            ray.init(num_cpus=num_workers * cpus_per_worker, num_gpus=gpus, include_dashboard=False, log_to_driver=False)
     try:
         context = ray.data.DataContext.get_current()
         context.max_errored_blocks = len(pending)  # a shard that keeps failing is reported, not fatal

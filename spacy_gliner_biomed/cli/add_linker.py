@@ -41,11 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ..linking.kb import require_scispacy
     from .pipelines import load_pipeline
 
-    require_scispacy()
-    import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
-
-    from ..linking import component  # noqa: F401  (registers gliner_biomed_linker)
-
+    require_scispacy()  # both factories are found by this package's entry points
     kbs, label_kbs = _pairs(args.kb, "--kb"), _pairs(args.label_kb, "--label-kb")
     nlp = load_pipeline(args.pipeline)
     after = "gliner_biomed" if "gliner_biomed" in nlp.pipe_names else None

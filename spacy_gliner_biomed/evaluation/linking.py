@@ -15,7 +15,7 @@ OMIM gold id and the MeSH concept the KB files it under are one concept.
 """
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -40,12 +40,12 @@ def gold_ids(kb_id: str) -> List[str]:
 
 def _long_forms(nlp: Language, doc: Doc) -> Dict[Tuple[int, int], str]:
     """Short form (token offsets) -> long form text, by the pipeline's own abbreviation detector."""
-    from ..linking.component import _abbreviations
+    from ..linking.component import abbreviation_pairs
 
     if "abbreviation_detector" not in nlp.pipe_names:
         return {}
     doc = nlp.get_pipe("abbreviation_detector")(doc)
-    return {short: doc[long[0] : long[1]].text for short, long in _abbreviations(doc)}
+    return {short: doc[long[0] : long[1]].text for short, long in abbreviation_pairs(doc)}
 
 
 def evaluate_linking(
@@ -78,6 +78,8 @@ def evaluate_linking(
 
 def _gold_mentions(nlp: Language, component, docs: Sequence[Doc], labels: Sequence[str]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
+    # abbreviations are found once per doc, for every label
+    long_forms = [_long_forms(nlp, predicted_doc(nlp.vocab, d)) if component.resolve_abbreviations else {} for d in docs]
     for label in labels:
         kb_name = component.kb_for(label)
         if kb_name is None:
@@ -85,8 +87,7 @@ def _gold_mentions(nlp: Language, component, docs: Sequence[Doc], labels: Sequen
             continue
         kb = component.kb(kb_name)
         texts, golds, no_id = [], [], 0
-        for doc in docs:
-            long_forms = _long_forms(nlp, predicted_doc(nlp.vocab, doc)) if component.resolve_abbreviations else {}
+        for doc, doc_long_forms in zip(docs, long_forms):
             for span in doc.spans.get(GOLD_KEY, doc.ents):
                 if span.label_ != label:
                     continue
@@ -94,7 +95,7 @@ def _gold_mentions(nlp: Language, component, docs: Sequence[Doc], labels: Sequen
                 if not ids:
                     no_id += 1
                     continue
-                texts.append(long_forms.get((span.start, span.end), span.text))
+                texts.append(doc_long_forms.get((span.start, span.end), span.text))
                 golds.append({kb.canonical_id(i) for i in ids})
         start = time.perf_counter()
         ranked = component.link_texts(kb_name, texts, threshold=0.0)

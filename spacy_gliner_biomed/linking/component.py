@@ -173,7 +173,7 @@ class GlinerBiomedLinker:
         queries: Dict[str, List[Tuple[int, int, str]]] = {}  # kb -> (doc index, ent index, text)
         ents_per_doc: List[List[Span]] = []
         for i, doc in enumerate(docs):
-            abbreviations = _abbreviations(doc)
+            abbreviations = abbreviation_pairs(doc)
             ents = self._propagate(doc, abbreviations) if self.propagate_abbreviations else list(doc.ents)
             ents_per_doc.append(ents)
             long_forms = {short: long for short, long in abbreviations} if self.resolve_abbreviations else {}
@@ -189,8 +189,11 @@ class GlinerBiomedLinker:
                 queries.setdefault(kb_name, []).append((i, j, text))
         links: Dict[Tuple[int, int], List[Tuple[str, float]]] = {}
         for kb_name, items in queries.items():
-            for (i, j, _), ranked in zip(items, self.link_texts(kb_name, [text for _, _, text in items])):
-                links[(i, j)] = ranked
+            # a mention text (a repeated short form, a recurring disease) is looked up once per batch
+            unique = list(dict.fromkeys(text for _, _, text in items))
+            ranked = dict(zip(unique, self.link_texts(kb_name, unique)))
+            for i, j, text in items:
+                links[(i, j)] = ranked[text]
         for i, (doc, ents) in enumerate(zip(docs, ents_per_doc)):
             new_ents = []
             for j, ent in enumerate(ents):
@@ -202,7 +205,7 @@ class GlinerBiomedLinker:
                 new_ents.append(Span(doc, ent.start, ent.end, label=ent.label, kb_id=ranked[0][0] if ranked else ""))
             doc.ents = new_ents
             for j, span in enumerate(new_ents):
-                span._.set(KB_ENTS, links.get((i, j), []))
+                span._.set(KB_ENTS, list(links.get((i, j), [])))  # each span its own list
         if self._unmapped:
             warn(Warnings.W014.format(n=len(self._unmapped), labels=sorted(self._unmapped), n_mentions=sum(self._unmapped.values()), name=self.name))
             self._unmapped = {}
@@ -252,7 +255,7 @@ class GlinerBiomedLinker:
         return self
 
 
-def _abbreviations(doc: Doc) -> List[Tuple[Tuple[int, int], Tuple[int, int]]]:
+def abbreviation_pairs(doc: Doc) -> List[Tuple[Tuple[int, int], Tuple[int, int]]]:
     """(short form, long form) token offsets from scispaCy's `doc._.abbreviations`: Spans with
     `_.long_form`, or the dicts of `make_serializable = true` (needed for `n_process > 1`)."""
     if not Doc.has_extension("abbreviations"):

@@ -15,7 +15,6 @@ their prefix (`OMIM:215600`), so gold ids and predicted ids compare as strings.
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import Errors, GlinerError
@@ -102,27 +101,17 @@ def mesh_concepts(
 
 def jsonl_concepts(path: PathLike) -> Iterator[Concept]:
     """Records of scispaCy's KB format, one JSON object a line (`alt_ids` is an optional extra)."""
-    path = Path(path)
-    if not path.is_file():
-        raise GlinerError(Errors.E150.format(path=path))
-    with open(path, encoding="utf8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise GlinerError(Errors.E182.format(where=where, record=f"not JSON ({err})")) from None
-            if not isinstance(record, dict) or not all(
-                isinstance(record.get(k), str) and record[k].strip() for k in ("concept_id", "canonical_name")
-            ):
-                raise GlinerError(Errors.E182.format(where=where, record=line.strip()[:120]))
-            yield Concept(
-                record["concept_id"].strip(), record["canonical_name"].strip(), list(record.get("aliases") or []),
-                list(record.get("types") or []), record.get("definition"), list(record.get("alt_ids") or []),
-                source=where,
-            )
+    from ..text.readers import read_json_objects
+
+    for number, record in read_json_objects(path):
+        where = f"{path}, line {number}"
+        if not all(isinstance(record.get(k), str) and record[k].strip() for k in ("concept_id", "canonical_name")):
+            raise GlinerError(Errors.E182.format(where=where, record=json.dumps(record)[:120]))
+        yield Concept(
+            record["concept_id"].strip(), record["canonical_name"].strip(), list(record.get("aliases") or []),
+            list(record.get("types") or []), record.get("definition"), list(record.get("alt_ids") or []),
+            source=where,
+        )
 
 
 def alias_pairs(path: PathLike) -> Iterator[Tuple[str, str, str]]:

@@ -166,13 +166,10 @@ def read_plain_text(path: PathLike) -> Iterator[RawText]:
             ordinal += 1
 
 
-def read_jsonl(path: PathLike, text_field: str = "text", id_field: str = "id") -> Iterator[RawText]:
-    """One JSON object per line, its text in `text_field`. The id is a `pmid` field (a PubMed id),
-    else `id_field` as given, else `<file stem>:<ordinal>`. A missing, non-string or "" text is an
-    error (a wrong `text_field` should not pass as an empty corpus); a whitespace-only text is an
-    empty document. Blank lines are skipped."""
+def read_json_objects(path: PathLike) -> Iterator[Tuple[int, dict]]:
+    """(line number, object) per non-blank line of a JSON-lines file (gzip allowed); a line that is not
+    JSON, or not an object, is an error naming the file and line."""
     path = Path(path)
-    ordinal = 0
     for n, line in _lines(path):
         if not line.strip():
             continue
@@ -183,6 +180,18 @@ def read_jsonl(path: PathLike, text_field: str = "text", id_field: str = "id") -
             raise GlinerError(Errors.E060.format(where=where, err=err)) from None
         if not isinstance(record, dict):
             raise GlinerError(Errors.E061.format(where=where, field="a line", expected="a JSON object", value=record))
+        yield n, record
+
+
+def read_jsonl(path: PathLike, text_field: str = "text", id_field: str = "id") -> Iterator[RawText]:
+    """One JSON object per line, its text in `text_field`. The id is a `pmid` field (a PubMed id),
+    else `id_field` as given, else `<file stem>:<ordinal>`. A missing, non-string or "" text is an
+    error (a wrong `text_field` should not pass as an empty corpus); a whitespace-only text is an
+    empty document. Blank lines are skipped."""
+    path = Path(path)
+    ordinal = 0
+    for n, record in read_json_objects(path):
+        where = f"{path}:{n}"
         text = record.get(text_field)
         if not isinstance(text, str) or not text:
             field = f"field {text_field!r}"
