@@ -38,7 +38,7 @@ run: setup
 # the speed and peak-RSS table; then annotate's local and Ray engines (docs/s, start-up, memory).
 benchmark: $(REFERENCE)/uni/gliner_config.json $(REFERENCE)/bi/gliner_config.json
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/speed.py --uni $(REFERENCE)/uni --bi $(REFERENCE)/bi
-	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/annotation.py $(REFERENCE)/uni
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/annotation.py $(REFERENCE)/uni --teacher-docs 100
 
 # spacy train vs the gliner trainer on the same 3,000 sentences; supervised F1 vs spaCy's ner.
 benchmark-training: setup

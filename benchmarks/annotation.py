@@ -2,6 +2,7 @@
 and 2 workers, the fixed overhead of a run, and peak memory against input size.
 
     python benchmarks/annotation.py MODEL [--docs 1000] [--shards 8] [--memory-mb 20 200]
+        [--teacher-docs 300 [--teacher-shard-size 50]]
 
 MODEL is a GLiNER folder (labels: disease, chemical, gene, species, cell type). The texts are the
 PubMedQA abstracts (assets/text/pubmedqa_pqal.json), cut into `--shards` JSON-lines shards.
@@ -9,7 +10,10 @@ Every run is a fresh `python -m spacy_gliner_biomed annotate` process, so its wa
 loading the model and (for ray) starting a local Ray cluster; the overhead is the wall time of a
 run on one tiny shard. The memory rows annotate one JSON-lines shard of the given size (the
 abstracts repeated) with the tiny random checkpoint of the test suite at threshold 0.99, so that a
-large input is read in minutes: peak RSS says whether memory follows the input.
+large input is read in minutes: peak RSS says whether memory follows the input. The teacher rows
+run the recipe's teacher step (`synthesize configs/teacher_model.cfg`, MODEL as the teacher with
+the shipped 112 biomedical types) on `--teacher-docs` PubMedQA abstracts, locally (2 torch threads)
+and on 2 Ray workers, and check that both wrote the same documents and spans.
 """
 import argparse
 import json
@@ -25,10 +29,7 @@ LABELS = ["disease", "chemical", "gene", "species", "cell type"]
 
 
 def abstracts(limit: int):
-    path = ROOT / "assets" / "text" / "pubmedqa_pqal.json"
-    if not path.is_file():  # before `spacy project run assets`: the mirror it copies from
-        path = ROOT.parent / "shared" / "data" / "text" / "pubmedqa_pqal.json"
-    data = json.loads(path.read_text())
+    data = json.loads(_pubmedqa().read_text())
     texts = [" ".join(v["CONTEXTS"]) for v in data.values()]
     return texts[:limit] if limit else texts
 
@@ -67,6 +68,8 @@ def main() -> None:
     parser.add_argument("--memory-mb", type=int, nargs="*", default=[20, 200])
     parser.add_argument("--tiny-model", default=None, help="a small checkpoint for the memory rows (default: built)")
     parser.add_argument("--skip-engines", action="store_true", help="only the memory rows")
+    parser.add_argument("--teacher-docs", type=int, default=0, help="teacher-step rows on this many abstracts (0: none)")
+    parser.add_argument("--teacher-shard-size", type=int, default=50)
     args = parser.parse_args()
     texts = abstracts(args.docs)
     tmp = Path(tempfile.mkdtemp(prefix="bench-annotate-"))
@@ -87,8 +90,8 @@ def main() -> None:
             print(name, overhead, full, file=sys.stderr)
         if rows:
             print(f"\n{len(texts)} PubMedQA abstracts in {args.shards} shards, 5 labels; fresh process per run\n")
-        print("| engine | docs/s (whole run) | docs/s (after start-up) | start-up s | peak RSS (MB) |")
-        print("|---|---:|---:|---:|---:|")
+            print("| engine | docs/s (whole run) | docs/s (after start-up) | start-up s | peak RSS (MB) |")
+            print("|---|---:|---:|---:|---:|")
         for name, overhead, full in rows:
             after = full["docs"] / max(full["seconds"] - overhead["seconds"], 1e-9)
             print(f"| {name} | {full['docs'] / full['seconds']:.1f} | {after:.1f} | {overhead['seconds']:.1f} | {full['peak_rss_mb']:.0f} |")
@@ -107,8 +110,38 @@ def main() -> None:
                 # and the model, not the writing of millions of random spans
                 result = run(tiny, folder, tmp / f"mem-out-{mb}", "--threads", "1", "--batch-size", "64", "--threshold", "0.99")
                 print(f"| {mb} MB | {result['docs']} | {result['docs'] / result['seconds']:.0f} | {result['peak_rss_mb']:.0f} |")
+        if args.teacher_docs:
+            teacher_rows(args.model, args.teacher_docs, args.teacher_shard_size, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def teacher_rows(model: str, docs: int, shard_size: int, tmp: Path) -> None:
+    cmd = [sys.executable, "-m", "spacy_gliner_biomed", "synthesize", str(ROOT / "configs" / "teacher_model.cfg"),
+           "--texts", f"pubmedqa:{_pubmedqa()}", "--no-held-out", "--max-docs", str(docs), "--shard-size", str(shard_size),
+           "--no-progress", "--paths.teacher_model", model]
+    rows = []
+    for name, extra in [("local, 2 threads", ["--engine", "local"]), ("ray, 2 workers x 1 CPU", ["--engine", "ray", "--num-workers", "2"])]:
+        out = tmp / f"teacher-{len(rows)}"
+        start = time.perf_counter()
+        done = subprocess.run(cmd + ["--out", str(out)] + extra, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(done.stderr[-3000:])
+        rows.append((name, time.perf_counter() - start, out))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_synthetic import shard_contents
+
+    same = shard_contents(rows[0][2]) == shard_contents(rows[1][2])
+    print(f"\nTeacher step: model teacher, 112 types, {docs} PubMedQA abstracts in shards of {shard_size}; same output: {same}\n")
+    print("| engine | whole run s | docs/s |\n|---|---:|---:|")
+    for name, seconds, _ in rows:
+        print(f"| {name} | {seconds:.0f} | {docs / seconds:.2f} |")
+
+
+def _pubmedqa() -> Path:
+    """The PubMedQA abstracts: the project's asset, or before `spacy project run assets` the mirror it copies from."""
+    path = ROOT / "assets" / "text" / "pubmedqa_pqal.json"
+    return path if path.is_file() else ROOT.parent / "shared" / "data" / "text" / "pubmedqa_pqal.json"
 
 
 def _tiny_model(folder: Path) -> Path:

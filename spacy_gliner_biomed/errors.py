@@ -387,4 +387,8 @@ class Errors(metaclass=ErrorsWithCodes):
     )
     E196 = "--engine ray needs Ray Data ({err}): pip install 'spacy-gliner-biomed[ray]'."
     E197 = "annotate: no input shards match {patterns}."
-    E198 = "annotate: {what} must be {expected}; got {value!r}."
+    E199 = "Teacher {teacher!r} returned {returned} doc(s) for a shard of {given}: a teacher must return every doc it is given, in order."
+    E200 = (
+        "Teacher run: {n} shard(s) failed and were not written; the run is not complete. Fix the cause and rerun the same "
+        "command: only the missing shards are annotated ({folder}).\n{failures}"
+    )

@@ -103,7 +103,7 @@ def test_parquet_holds_the_same_records(tiny_checkpoints, shards, tmp_path):
 
 @pytest.mark.parametrize(
     "extra,code",
-    [(["--engine", "spark"], "E198"), (["--format", "csv"], "E198"), (["--batch-size", "0"], "E198")],
+    [(["--engine", "spark"], "E186"), (["--format", "csv"], "E186"), (["--batch-size", "0"], "E186")],
 )
 def test_bad_arguments(tiny_checkpoints, shards, tmp_path, capsys, extra, code):
     argv = ["annotate", str(tiny_checkpoints["uni"]), "--input", str(shards / "*"), "--output", str(tmp_path / "o"), *ARGS, *extra]
@@ -170,3 +170,51 @@ sys.exit(main(["annotate", {str(tiny_checkpoints['uni'])!r}, "--input", {str(sha
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 1 and "E196" in out.stderr and "spacy-gliner-biomed[ray]" in out.stderr
+
+
+@pytest.fixture
+def ray_head(tmp_path):
+    """An existing one-node Ray cluster (`ray start --head`), stopped at the end."""
+    pytest.importorskip("ray.data")
+    import os
+    import shutil
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    ray = shutil.which("ray", path=os.path.dirname(sys.executable))
+    head = subprocess.Popen(
+        [ray, "start", "--head", "--block", "--port", str(port), "--node-ip-address", "127.0.0.1", "--num-cpus", "2",
+         "--include-dashboard", "false", "--disable-usage-stats"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    address = f"127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        probe = subprocess.run([ray, "status", "--address", address], capture_output=True, env=env)
+        if probe.returncode == 0:
+            break
+        time.sleep(2)
+    else:
+        head.kill()
+        pytest.fail("ray start --head did not come up")
+    yield address, env
+    head.terminate()  # the head stops the node's processes on SIGTERM
+    head.wait(timeout=120)
+
+
+@pytest.mark.slow
+def test_ray_engine_on_an_existing_cluster(tiny_checkpoints, shards, tmp_path, ray_head):
+    address, env = ray_head
+    ckpt = str(tiny_checkpoints["uni"])
+    assert main(["annotate", ckpt, "--input", str(shards / "*"), "--output", str(tmp_path / "local"), *ARGS]) == 0
+    on_cluster = ["annotate", ckpt, "--input", str(shards / "*"), "--output", str(tmp_path / "cluster"), *ARGS,
+                  "--engine", "ray", "--num-workers", "2", "--address", address]
+    out = subprocess.run([sys.executable, "-m", "spacy_gliner_biomed", *on_cluster], capture_output=True, text=True,
+                         timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    local_files = {p.name: p.read_bytes() for p in (tmp_path / "local").glob("*.jsonl")}
+    assert local_files and {p.name: p.read_bytes() for p in (tmp_path / "cluster").glob("*.jsonl")} == local_files

@@ -119,6 +119,8 @@ def test_recipe_is_two_stage_and_keeps_test_text_out():
     assert "--train-files curated/${vars.teacher}/shard-*.spacy" in " ".join(commands["pretrain"]["script"])
     synthesize = " ".join(commands["synthesize"]["script"])
     assert "--held-out corpus" in synthesize and "${vars.synthetic_texts}" in synthesize
+    assert "--engine ${vars.teacher_engine} --num-workers ${vars.teacher_workers}" in synthesize  # vars move it to Ray
+    assert project["vars"]["teacher_engine"] == "local"
     texts = project["vars"]["synthetic_texts"].split()
     assert not any("test" in t for t in texts)  # never a test split's text
     zero_shot = set(project["vars"]["eval_bio"].split())

@@ -1,6 +1,7 @@
 """Synthetic-annotation runs: held-out text kept out, shards written whole, resume after a kill
 without a lost or duplicated document, settings fingerprinted; the `synthesize` command."""
 import gzip
+import importlib.util
 import json
 from pathlib import Path
 
@@ -132,13 +133,18 @@ def test_synthesize_command(tmp_path, capsys):
         [("Aspirin", "chemical"), ("fever", "sign or symptom")], [("Fever", "sign or symptom"), ("aspirin", "chemical")]]
     assert main(args + ["--held-out", str(tmp_path / "corpus")]) == 1  # paths.vocab unset: the vocabulary is missing
     assert "does not exist" in capsys.readouterr().err
+    if importlib.util.find_spec("ray") is not None:  # the same command on two Ray workers writes the same shards
+        on_ray = [a if a != str(tmp_path / "out") else str(tmp_path / "ray") for a in args]
+        assert main(on_ray + ["--held-out", str(tmp_path / "corpus"), "--engine", "ray", "--num-workers", "2",
+                              "--paths.vocab", str(trees.parent)]) == 0
+        assert shard_contents(tmp_path / "ray") == shard_contents(tmp_path / "out")
 
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shipped_teacher_configs_build(tmp_path, tiny_checkpoints):
-    from spacy_gliner_biomed.cli.synthesize import load_teacher
+    from spacy_gliner_biomed.teachers.config import load_teacher
 
     llm, text = load_teacher(str(ROOT / "configs" / "teacher_llm.cfg"), ["--paths.llm_cache", str(tmp_path / "cache")])
     assert llm.name == "llm" and "disease" in llm.labels and len(llm.labels) == 10
@@ -167,3 +173,82 @@ def test_shipped_teacher_configs_build(tmp_path, tiny_checkpoints):
     assert lexicon_spans <= {(s.text, s.label_) for s in doc.spans[GOLD_KEY]}
     with pytest.raises(GlinerError, match=r"\['bc2gm'\] are zero-shot"):
         load_teacher(str(ROOT / "configs" / "teacher_lexicon.cfg"), overrides[:4] + ["--teacher.zero_shot", '["bc2gm"]'])
+
+
+def shard_contents(folder):
+    """What a teacher run wrote, decoded (a DocBin's bytes order its strings by hash, per process)."""
+    docs = [doc for path in sorted(Path(folder).glob("shard-*.spacy")) for doc in read_docbin(path)]
+    shards = [{k: s[k] for k in ("file", "docs", "inputs", "counts")} for s in json.loads((Path(folder) / "manifest.json").read_text())["shards"]]
+    return shards, [
+        (doc.user_data[ID_KEY], doc.text, [t.is_sent_start for t in doc],
+         [(s.start_char, s.end_char, s.label_) for s in doc.spans[GOLD_KEY]], [(e.start, e.end) for e in doc.ents])
+        for doc in docs
+    ]
+
+
+class DyingTeacher:
+    """The lexicon teacher, in a worker that dies (the process exits) on `doc_id`: the first time
+    only (a marker file remembers), or every time."""
+
+    def __init__(self, doc_id, marker, always=False):
+        self.teacher = lexicon_teacher()
+        self.name, self.labels = self.teacher.name, self.teacher.labels
+        self.doc_id, self.marker, self.always = doc_id, Path(marker), always
+
+    def __call__(self, docs):
+        import os
+
+        for doc in self.teacher(docs):
+            if doc.user_data[ID_KEY] == self.doc_id and (self.always or not self.marker.exists()):
+                self.marker.touch()
+                os._exit(1)
+            yield doc
+
+
+@pytest.fixture()
+def ray_workers():
+    pytest.importorskip("ray.data")
+    import sys
+
+    import ray.cloudpickle
+
+    from spacy_gliner_biomed.engines import RayWorkers
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the test teachers travel to the workers
+    yield RayWorkers(num_workers=2)
+    ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.mark.slow
+def test_teacher_on_ray_writes_what_the_local_engine_writes(tmp_path, ray_workers):
+    kwargs = dict(held_out=held_out(), settings={"t": 1}, shard_size=3, progress=False)
+    local = synthesize(raw_texts(14), lexicon_teacher(), tmp_path / "local", **kwargs)
+    on_ray = synthesize(raw_texts(14), lexicon_teacher, tmp_path / "ray", ray=ray_workers, **kwargs)
+    assert shard_contents(tmp_path / "ray") == shard_contents(tmp_path / "local")
+    assert len(shard_contents(tmp_path / "local")[0]) == 5 and str(on_ray) == str(local)
+    assert sorted(p.name for p in (tmp_path / "ray" / "texts").iterdir()) == [f"shard-{i:05d}.jsonl" for i in range(5)]
+    # a run killed locally (two shards written, the third staged) is finished on Ray
+    with pytest.raises(KeyboardInterrupt):
+        synthesize(raw_texts(14), CountingTeacher(lexicon_teacher(), crash_after=7), tmp_path / "mixed", **kwargs)
+    assert [s["file"] for s in json.loads((tmp_path / "mixed" / "manifest.json").read_text())["shards"]] == [
+        "shard-00000.spacy", "shard-00001.spacy"]
+    synthesize(raw_texts(14), lexicon_teacher, tmp_path / "mixed", ray=ray_workers, **kwargs)
+    assert shard_contents(tmp_path / "mixed") == shard_contents(tmp_path / "local")
+
+
+@pytest.mark.slow
+def test_teacher_worker_that_dies_is_retried_then_reported(tmp_path, ray_workers):
+    kwargs = dict(held_out=held_out(), settings={"t": 1}, shard_size=3, progress=False)
+    synthesize(raw_texts(14), lexicon_teacher(), tmp_path / "local", **kwargs)
+    once = DyingTeacher("PMID:7", tmp_path / "died-once")
+    synthesize(raw_texts(14), once, tmp_path / "retried", ray=ray_workers, **kwargs)
+    assert (tmp_path / "died-once").exists()  # it died, and Ray's retry wrote its shard
+    assert shard_contents(tmp_path / "retried") == shard_contents(tmp_path / "local")
+    always = DyingTeacher("PMID:7", tmp_path / "died", always=True)
+    with pytest.raises(GlinerError, match=r"E200.*1 shard\(s\) failed(.|\n)*texts/shard-00002.jsonl: its worker failed"):
+        synthesize(raw_texts(14), always, tmp_path / "reported", ray=ray_workers, **kwargs)
+    manifest = json.loads((tmp_path / "reported" / "manifest.json").read_text())
+    assert not manifest["complete"] and "shard-00002.spacy" not in [s["file"] for s in manifest["shards"]]
+    assert len(manifest["shards"]) == 4  # the other shards were written
+    synthesize(raw_texts(14), lexicon_teacher(), tmp_path / "reported", **kwargs)  # the rerun does the missing one
+    assert shard_contents(tmp_path / "reported") == shard_contents(tmp_path / "local")

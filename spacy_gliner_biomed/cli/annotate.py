@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Optional
 
+from ..engines import add_worker_arguments
 from ..errors import Errors, GlinerError
 
 
@@ -28,17 +29,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threshold", type=float, default=None, help="default: the pipeline's own, or 0.5")
     p.add_argument("--input", nargs="+", default=None, metavar="GLOB", help="input shards (globs allowed); without: stdin")
     p.add_argument("--output", default=None, help="output folder (one shard per input shard, and manifest.json)")
-    p.add_argument("--engine", default="local", help="local (nlp.pipe in this process, the default) or ray")
     p.add_argument("--format", default="jsonl", help="jsonl (default) or parquet")
     p.add_argument("--batch-size", type=int, default=64, help="documents per nlp.pipe batch")
-    p.add_argument("--num-workers", type=int, default=2, help="ray: actors, each with its own pipeline")
-    p.add_argument("--cpus-per-worker", type=int, default=1, help="ray: CPUs (and torch threads) per actor")
-    p.add_argument("--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor (e.g. 1, or 0.5 to share)")
-    p.add_argument("--address", default=None, help="ray: an existing cluster (e.g. auto); default: start a local one")
     p.add_argument("--threads", type=int, default=None, help="local: torch threads (default: torch's)")
     p.add_argument("--runtime", default=None, help="torch or onnxruntime (default: the pipeline's own)")
     p.add_argument("--precision", default=None, help="fp32 or int8 (default: the pipeline's own)")
     p.add_argument("--no-progress", action="store_true")
+    add_worker_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,35 +66,29 @@ def _inputs(patterns: List[str]) -> List[str]:
 
 
 def _check(args: argparse.Namespace) -> None:
-    from ..annotation.engines import ENGINES
     from ..annotation.shards import FORMATS
 
     checks = [
         ("--output", args.output is not None, "a folder (with --input)", args.output),
-        ("--engine", args.engine in ENGINES, f"one of {list(ENGINES)}", args.engine),
         ("--format", args.format in FORMATS, f"one of {list(FORMATS)}", args.format),
         ("--batch-size", args.batch_size >= 1, "an integer >= 1", args.batch_size),
-        ("--num-workers", args.num_workers >= 1, "an integer >= 1", args.num_workers),
-        ("--cpus-per-worker", args.cpus_per_worker >= 1, "an integer >= 1", args.cpus_per_worker),
-        ("--gpus-per-worker", args.gpus_per_worker >= 0, "a number >= 0", args.gpus_per_worker),
     ]
     for what, ok, expected, value in checks:
         if not ok:
-            raise GlinerError(Errors.E198.format(what=what, expected=expected, value=value))
+            raise GlinerError(Errors.E186.format(what=what, expected=expected, value=value))
 
 
 def annotate_shards(args: argparse.Namespace) -> int:
     from ..annotation.engines import apply_overrides, pending_shards, run_local, run_ray
     from ..annotation.pipeline import build_pipeline, pipeline_settings
     from ..annotation.shards import RunManifest
+    from ..engines import require_ray, workers_from_args
 
     _check(args)
+    workers = workers_from_args(args)
     inputs = _inputs(args.input)
     if args.engine == "ray":
-        try:
-            import ray.data  # noqa: F401  (before any model is loaded: fail at once)
-        except ImportError as err:
-            raise GlinerError(Errors.E196.format(err=err)) from None
+        require_ray()
     if args.threads is not None:
         import torch
 
@@ -114,7 +105,7 @@ def annotate_shards(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         del nlp  # each actor loads its own
         run_ray(args.model, args.labels, args.threshold, overrides, pending, out, manifest.record, args.batch_size,
-                spans_key, args.num_workers, args.cpus_per_worker, args.gpus_per_worker, args.address, not args.no_progress)
+                spans_key, workers, not args.no_progress)
     else:
         run_local(nlp, pending, out, manifest.record, args.batch_size, spans_key, not args.no_progress)
     failed = {i: manifest.data["failed"][i] for i in inputs if i in manifest.data["failed"]}

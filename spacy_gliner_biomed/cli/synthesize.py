@@ -6,11 +6,12 @@ CONFIG is a config file with a `[teacher]` block (`@misc = "spacy_gliner_biomed.
 (folders are searched for `*/dev.spacy` and `*/test.spacy`) is kept out of the output.
 """
 import argparse
+from functools import partial
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
+from ..engines import add_worker_arguments
 from ..errors import Errors, GlinerError
-from .pipelines import check_folder
 
 HELD_OUT_SPLITS = ("dev.spacy", "test.spacy")
 
@@ -26,6 +27,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--shard-size", type=int, default=500)
     p.add_argument("--max-docs", type=int, default=0, help="stop after this many documents (0: all)")
     p.add_argument("--no-progress", action="store_true")
+    add_worker_arguments(p)
 
 
 def held_out_files(paths: List[str]) -> List[Path]:
@@ -42,42 +44,32 @@ def held_out_files(paths: List[str]) -> List[Path]:
     return files
 
 
-def load_teacher(config_path: str, overrides: List[str]) -> Tuple[object, str]:
-    """The teacher a config's [teacher] block builds, and the config text (with overrides) that
-    fingerprints the run."""
-    from spacy.cli._util import parse_config_overrides
-    from spacy.util import load_config, registry
-
-    from .. import teachers  # noqa: F401  (registers the teachers where entry points are not installed)
-
-    try:
-        parsed = parse_config_overrides(overrides)
-    except SystemExit:
-        raise GlinerError(Errors.E162.format(args=overrides)) from None
-    config = load_config(config_path, overrides=parsed, interpolate=False)
-    if "teacher" not in config:
-        raise GlinerError(Errors.E163.format(path=config_path))
-    resolved = registry.resolve(config.interpolate())
-    return resolved["teacher"], config.to_str()
-
-
 def run(args: argparse.Namespace, extra: Optional[List[str]] = None) -> int:
     from ..synthetic import synthesize
     from ..text import HeldOutText, iter_texts
     from ..corpora.docbin import read_docbin
+    from ..engines import require_ray, workers_from_args
+    from ..teachers.config import teacher_config_text, teacher_from_config
 
     if not Path(args.config).is_file():
         raise GlinerError(Errors.E026.format(what="Teacher config", path=args.config, problem="does not exist"))
     if args.held_out is None and not args.no_held_out:
         raise GlinerError(Errors.E164)
     files = held_out_files(args.held_out or [])
-    teacher, config_text = load_teacher(args.config, list(extra or []))
+    workers = workers_from_args(args)
+    if args.engine == "ray":
+        require_ray()
+    config_text = teacher_config_text(args.config, list(extra or []))
     held_out = HeldOutText.from_docs(doc for f in files for doc in read_docbin(f)) if files else None
     settings = {"config": config_text, "texts": args.texts, "held_out": [str(f) for f in files]}
     texts = iter_texts(args.texts, data_dir=args.data)
+    # locally the teacher is built now, so a config error shows before any text is read; on Ray
+    # each actor builds its own from the config text
+    teacher = partial(teacher_from_config, config_text) if args.engine == "ray" else teacher_from_config(config_text)
     report = synthesize(
         texts, teacher, Path(args.out), held_out=held_out, settings=settings,
         shard_size=args.shard_size, max_docs=args.max_docs, progress=not args.no_progress,
+        ray=workers if args.engine == "ray" else None,
     )
     print(report)
     return 0
