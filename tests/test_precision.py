@@ -41,6 +41,10 @@ def test_int8_quantises_a_copy_and_stays_close(tiny_checkpoints, kind):
     modules = list(quantized.token_rep_layer.modules())
     assert not any(type(m) is torch.nn.Linear for m in modules)  # every encoder Linear is int8
     assert sum(isinstance(m, DynamicLinear) for m in modules) >= 6
+    head = quantized.span_rep_layer.span_rep_layer  # the per-word span FFNs are int8; out_project is read as slices
+    assert [type(m) for m in head.project_start if not isinstance(m, (torch.nn.ReLU, torch.nn.Dropout))] == [DynamicLinear] * 2
+    assert [type(m) for m in head.project_end if not isinstance(m, (torch.nn.ReLU, torch.nn.Dropout))] == [DynamicLinear] * 2
+    assert type(head.out_project[0]) is torch.nn.Linear
     assert quantized is not ner.checkpoint.model
     # the fp32 model is left exactly as it was: training, export and saving read it
     after = ner.checkpoint.model.state_dict()

@@ -5,9 +5,11 @@
   by an ONNX Runtime CPU session with its graph optimisations (fused attention, layer norm,
   GELU); the word LSTM and the span head stay in torch. fp32 outputs match torch to ~1e-5.
 - `int8`: dynamic int8 quantisation: with torch, `torch.ao.quantization.quantize_dynamic` of every
-  `nn.Linear` of the encoder(s) and the label FFN, and of the LSTM; with ONNX Runtime,
-  `onnxruntime.quantization.quantize_dynamic` (per channel) of the exported encoder. The span
-  head stays fp32: it reads its weights as slices (the split-and-folded markerV0, `span_model.py`).
+  `nn.Linear` of the encoder(s); with ONNX Runtime, `onnxruntime.quantization.quantize_dynamic`
+  (per channel) of the exported encoder. Both also quantise (torch) the label FFN, the LSTM and
+  the span head's per-word FFNs (`project_start`, `project_end`: a third of the encoder's work per
+  word). The span head's `out_project` stays fp32: it reads its weights as slices (the
+  split-and-folded markerV0, `span_model.py`).
 
 Every fast path runs on a copy made at the first prediction (and again after the weights
 change), so training, `to_bytes` and `export_gliner` always see the fp32 torch weights: a saved
@@ -69,6 +71,9 @@ def inference_copy(model: nn.Module, runtime: str, precision: str) -> nn.Module:
             from torch.ao.quantization import quantize_dynamic
 
             quantize_dynamic(fast.prompt_rep_layer, {nn.Linear}, dtype=torch.qint8, inplace=True)
+            head = fast.span_rep_layer.span_rep_layer
+            quantize_dynamic(head.project_start, {nn.Linear}, dtype=torch.qint8, inplace=True)
+            quantize_dynamic(head.project_end, {nn.Linear}, dtype=torch.qint8, inplace=True)
             if hasattr(fast, "rnn"):
                 quantize_dynamic(fast.rnn, {nn.LSTM}, dtype=torch.qint8, inplace=True)
     return fast
