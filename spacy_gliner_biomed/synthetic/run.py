@@ -5,8 +5,9 @@ Order of the checks, each counted in the report: empty and duplicate documents (
 normalised text) are dropped, then every document that contains a held-out sentence (a dev or
 test sentence of a corpus the project evaluates on) or has a held-out PMID; then the documents
 are staged shard by shard (`shards.py`), then tokenized and split into sentences (spaCy's
-rule-based sentencizer) and annotated shard by shard, here or on Ray workers. A doc the teacher marks as failed (`teachers.base.FAILED_KEY`) is dropped and counted,
-never written as an all-negative example.
+rule-based sentencizer) and annotated shard by shard, here or on Ray workers. A doc the teacher
+marks as failed (`teachers.base.FAILED_KEY`) is dropped and counted, never written as an
+all-negative example.
 """
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -126,7 +127,7 @@ def synthesize(
     if shard_size < 1 or max_docs < 0:
         raise GlinerError(Errors.E161.format(shard_size=shard_size, max_docs=max_docs))
     output = ShardedOutput(out, {**settings, "max_docs": max_docs}, shard_size)
-    report = SynthesisReport(resumed_from=sum(s["inputs"] for s in output.shards))
+    report = SynthesisReport(resumed_from=output.docs_done)
     if output.complete:
         report.texts = output.manifest.get("report", {}).get("texts", {})
         return _tally(report, output)
