@@ -10,7 +10,9 @@ the student's architecture with its backbone cut to 2 layers, trained `--weak-st
 all the synthetic shards. Equal steps: every run pretrains `--pretrain-steps` steps (default one
 epoch of the 50 % sets); equal epochs: all data for as many epochs as the 50 % sets get.
 Fine-tuning: the recipe's gold corpora, `--finetune-steps` steps, no synthetic mix, so that only
-the pretraining set differs; `--finetune-steps 0` evaluates the pretrained models themselves. Runs are resumable: a run whose metrics exist is not redone.
+the pretraining set differs; `--finetune-steps 0` evaluates the pretrained models themselves.
+Runs are resumable: a finished step (its time is in `times.json`) or a run whose metrics exist is
+not redone, and one pretrained model serves every `--finetune-steps` (metrics in `metrics-ftN`).
 """
 import argparse
 import json
@@ -130,7 +132,9 @@ def main() -> int:
             files = [str(data)] if data.is_file() else [str(p) for p in sorted(data.glob("shard-*.spacy"))]
             steps = epoch_steps if cond == "all-epoch" else equal_steps
             runs = work / "runs" / f"{cond}-s{seed}"
-            metrics = runs / "metrics" / "metrics.json"
+            # the pretrained model is shared by every fine-tuning length; its metrics are not
+            metrics_dir = runs / (f"metrics-ft{args.finetune_steps}" if args.finetune_steps else "metrics")
+            metrics = metrics_dir / "metrics.json"
             if args.report_only and not metrics.is_file():
                 continue
             if not metrics.is_file():
@@ -139,13 +143,14 @@ def main() -> int:
                 final = runs / "pretrain" / "model-last"
                 if args.finetune_steps:
                     run([py, "-m", "spacy_gliner_biomed", "export", str(final), str(runs / "gliner"), "--overwrite"], log)
-                    timed(f"finetune: {cond} s{seed}", [py, "scripts/train.py", "--corpora", *GOLD, "--per-corpus", str(args.per_corpus),
-                                                        "--max-steps", str(args.finetune_steps), "--dev", "bc2gm", "--dev-limit", "50",
-                                                        "--init-checkpoint", str(runs / "gliner"), "--output", str(runs / "finetune"),
-                                                        "--system.seed", str(seed)])
-                    final = runs / "finetune" / "model-last"
+                    timed(f"finetune {args.finetune_steps}: {cond} s{seed}", [
+                        py, "scripts/train.py", "--corpora", *GOLD, "--per-corpus", str(args.per_corpus),
+                        "--max-steps", str(args.finetune_steps), "--dev", "bc2gm", "--dev-limit", "50",
+                        "--init-checkpoint", str(runs / "gliner"), "--output", str(runs / f"finetune-{args.finetune_steps}"),
+                        "--system.seed", str(seed)])
+                    final = runs / f"finetune-{args.finetune_steps}" / "model-last"
                 run([py, "-m", "spacy_gliner_biomed", "evaluate", str(final), *BIO, *CROSSNER,
-                     "--corpus", "corpus", "--limit", str(args.eval_limit), "--out", str(runs / "metrics")], log)
+                     "--corpus", "corpus", "--limit", str(args.eval_limit), "--out", str(metrics_dir)], log)
             results[cond][seed] = json.loads(metrics.read_text())["datasets"]
     print(table(results, times, equal_steps, epoch_steps, args))
     return 0
@@ -167,8 +172,8 @@ def table(results: Dict[str, Dict[int, dict]], times: Dict[str, float], equal_st
         + f"; zero-shot on the first {args.eval_limit} "
         f"test docs of each set; seeds {args.seeds}. Strict micro F1, mean ± sd over seeds (relaxed in brackets).",
         "",
-        "| pretraining data | steps | " + " | ".join(cols) + " | pretrain s (median) |",
-        "|---|---:|" + "---:|" * len(cols) + "---:|",
+        "| pretraining data | steps | " + " | ".join(cols) + " | pretrain s (median) | fine-tune s (median) |",
+        "|---|---:|" + "---:|" * len(cols) + "---:|---:|",
     ]
     for cond in CONDITIONS:
         per_seed = results[cond]
@@ -183,7 +188,9 @@ def table(results: Dict[str, Dict[int, dict]], times: Dict[str, float], equal_st
         seconds = [times.get(f"pretrain: {cond} s{s}") for s in per_seed]
         secs = statistics.median([t for t in seconds if t is not None]) if any(t is not None for t in seconds) else float("nan")
         steps = epoch_steps if cond == "all-epoch" else equal_steps
-        lines.append(f"| {NAMES[cond]} | {steps} | " + " | ".join(cells) + f" | {secs:.0f} |")
+        ft = [times.get(f"finetune {args.finetune_steps}: {cond} s{s}") for s in per_seed]
+        ft_secs = statistics.median([t for t in ft if t is not None]) if any(t is not None for t in ft) else float("nan")
+        lines.append(f"| {NAMES[cond]} | {steps} | " + " | ".join(cells) + f" | {secs:.0f} | {ft_secs:.0f} |")
     cost = [f"{k} {v:.0f} s" for k, v in times.items() if k.startswith(("weak", "curate: ifd", "curate: loss"))]
     lines += ["", "Weak model and scoring: " + ", ".join(cost) + "."]
     return "\n".join(lines)

@@ -474,7 +474,7 @@ class GlinerBiomed(TrainablePipe):
         self._set_dropout(drop)
         rows = training_rows(
             list(examples), self.checkpoint, self.label_descriptions, self._training, self.cfg["spans_key"],
-            self.cfg.get("negative_inventory") or self.labels,
+            self.cfg.get("negative_inventory") or self.labels, self.cfg.get("teacher_types", ()),
         )
         if not rows:
             return losses
@@ -523,6 +523,7 @@ class GlinerBiomed(TrainablePipe):
         self.model.initialize()
         found: Dict[str, None] = {}
         gold_found: Dict[str, None] = {}  # labels of gold (not teacher-annotated) examples
+        teacher_found: Dict[str, None] = {}  # labels teacher-annotated docs have or were asked
         datasets: Dict[str, None] = {}
         max_width = self.checkpoint.max_width
         too_long: List[str] = []
@@ -530,7 +531,10 @@ class GlinerBiomed(TrainablePipe):
             words = doc_words(eg.reference)
             spans = gold_spans(eg.reference, words, self.cfg["spans_key"])
             found.update((label, None) for *_, label in spans)
-            if not str(eg.reference.user_data.get(DATASET_KEY, "")).startswith(SYNTHETIC_PREFIX):
+            if str(eg.reference.user_data.get(DATASET_KEY, "")).startswith(SYNTHETIC_PREFIX):
+                teacher_found.update((label, None) for *_, label in spans)
+                teacher_found.update((label, None) for label in eg.reference.user_data.get(LABELS_KEY) or ())
+            else:
                 gold_found.update((label, None) for *_, label in spans)
             too_long += [" ".join(words.words[s : e + 1]) for s, e, _ in spans if e - s >= max_width]
             if DATASET_KEY in eg.reference.user_data:
@@ -542,9 +546,11 @@ class GlinerBiomed(TrainablePipe):
         elif not self._label_set and found:
             self.labels = sorted(found)
         self.cfg["trained_on"] = sorted(set(self.cfg.get("trained_on", [])) | set(datasets))
-        # the types gold examples draw negatives from (`neg_types_from = "inventory"`): gold labels
-        # only, as a teacher's types have many unannotated mentions in gold text too
+        # the types gold examples draw negatives from (`neg_types_from = "inventory"`): gold labels,
+        # as a teacher's types have many unannotated mentions in biomedical gold text too; the
+        # teacher's own types only where `teacher_negatives_for` names the doc's domain
         self.cfg["negative_inventory"] = sorted(gold_found)
+        self.cfg["teacher_types"] = sorted(set(teacher_found) - set(gold_found))
         self._sync_config()
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:

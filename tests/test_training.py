@@ -14,7 +14,7 @@ from spacy_gliner_biomed.errors import GlinerError
 from spacy_gliner_biomed.layers.gliner_model import GlinerInput
 from spacy_gliner_biomed.training.batchers import configure_batch_by_length
 from spacy_gliner_biomed.training.loss import focal_bce_loss
-from spacy_gliner_biomed.training.rows import TrainingRow, span_targets
+from spacy_gliner_biomed.training.rows import TrainingRow, negative_inventories, span_targets, training_rows
 from spacy_gliner_biomed.training.sampling import sample_label_sets
 from spacy_gliner_biomed.training.settings import TrainingSettings
 
@@ -232,7 +232,7 @@ def test_inventory_negatives_give_prompts_of_every_length():
     negatives = [None, None, ["protein"]]
     lengths = {0: set(), 1: set()}
     for _ in range(300):
-        sets = sample_label_sets(positives, negatives, settings, shared=False, inventory=inventory)
+        sets = sample_label_sets(positives, negatives, settings, shared=False, inventories=[inventory] * 3)
         assert "disease" in sets[0] and len(sets[0]) == len(set(sets[0])) <= 10
         assert set(sets[0]) <= set(inventory)  # negatives come from the inventory, not the batch
         assert 1 <= len(sets[1]) <= 10 and set(sets[1]) <= set(inventory)  # an empty example: >= 1 type
@@ -240,11 +240,12 @@ def test_inventory_negatives_give_prompts_of_every_length():
         lengths[0].add(len(sets[0]))
         lengths[1].add(len(sets[1]))
     assert lengths[0] == set(range(1, 11)) and lengths[1] == set(range(1, 11))
-    # teacher-annotated examples stay on in-batch sampling
-    kept = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False, inventory=inventory, use_inventory=[False, True])
-    assert set(kept[0]) <= {"a", "b"}
-    # without an inventory (a component with no labels yet) it falls back to the batch
-    fallback = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False, inventory=())
+    # an example with an empty inventory (teacher-annotated; a component with no labels yet) stays
+    # on in-batch sampling, the other draws from its own inventory
+    for _ in range(50):
+        kept = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False, inventories=[(), inventory])
+        assert set(kept[0]) <= {"a", "b"} and set(kept[1]) <= {"b", *inventory}
+    fallback = sample_label_sets([["a"], ["b"]], [None, None], settings, shared=False)
     assert set(fallback[0]) <= {"a", "b"}
 
 
@@ -481,7 +482,6 @@ def test_training_on_long_documents_with_whitespace_tokens(tiny_backbone):
     from spacy.training import Example
     from thinc.api import Adam
 
-    from spacy_gliner_biomed.training.rows import training_rows
 
     nlp = _train_nlp(tiny_backbone, "uni")
     parts, ents, offset = [], [], 0
@@ -543,3 +543,41 @@ def test_negative_inventory_holds_gold_labels_only(tiny_checkpoints):
     nlp.initialize(lambda: examples)
     ner = nlp.get_pipe("gliner_biomed")
     assert ner.labels == ("disease", "protein") and ner.cfg["negative_inventory"] == ["disease"]
+    assert ner.cfg["teacher_types"] == ["protein"]
+    # the component's own update path: a CoNLL sentence is sometimes prompted with "protein", the
+    # NCBI-disease one never
+    news = nlp.make_doc("John Smith met Mary .")
+    news.ents = [Span(news, 0, 2, "person")]
+    news.user_data["gliner_biomed.dataset"] = "conll2003"
+    ner.cfg["negative_inventory"] = ["disease", "person"]
+    settings = TrainingSettings(neg_types_from="inventory", teacher_negatives_for=["general"])
+    batch = [Example(nlp.make_doc(d.text), d) for d in (news, gold)]
+    random.seed(0)
+    prompted = [set(r.prompts) for _ in range(40)
+                for r in training_rows(batch, ner.checkpoint, {}, settings, None, ner.cfg["negative_inventory"], ner.cfg["teacher_types"])]
+    assert any("protein" in p for p in prompted[0::2]) and not any("protein" in p for p in prompted[1::2])
+
+
+def test_teacher_types_are_negatives_of_general_domain_gold_only():
+    """`teacher_negatives_for = ["general"]`: a CoNLL sentence may be prompted with the teacher's
+    biomedical types (absent from news), an NCBI-disease sentence, a user's own corpus and a
+    synthetic doc may not."""
+
+    nlp = spacy.blank("en")
+    docs = []
+    for dataset in ("conll2003", "ncbi-disease", "my-own-corpus", "synthetic/lexicon"):
+        doc = nlp.make_doc("Some text .")
+        doc.user_data["gliner_biomed.dataset"] = dataset
+        docs.append(doc)
+    gold, teacher = ["disease", "person"], ["cell line", "disease", "protein"]
+    on = TrainingSettings(neg_types_from="inventory", teacher_negatives_for=["general"])
+    assert negative_inventories(docs, on, gold, teacher) == [
+        ("disease", "person", "cell line", "protein"), gold, gold, ()]
+    off = TrainingSettings(neg_types_from="inventory")
+    assert negative_inventories(docs, off, gold, teacher) == [gold, gold, gold, ()]
+    both = TrainingSettings(neg_types_from="inventory", teacher_negatives_for=["general", "biomedical"])
+    assert negative_inventories(docs, both, gold, teacher)[1] == ("disease", "person", "cell line", "protein")
+    with pytest.raises(GlinerError, match="E037"):
+        TrainingSettings.from_cfg({"teacher_negatives_for": ["news"]})
+    with pytest.raises(GlinerError, match="E037"):
+        TrainingSettings.from_cfg({"teacher_negatives_for": "general"})

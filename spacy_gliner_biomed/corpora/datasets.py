@@ -1,7 +1,7 @@
 """The public datasets the recipe converts, and where each split lies in a data folder laid out as
 `../shared/data` (and `assets/`, which `project.yml` fills from the same public origins)."""
 from dataclasses import dataclass
-from typing import Dict
+from typing import Dict, Optional
 
 from ..errors import Errors, GlinerError
 from ..keys import SPLITS
@@ -45,6 +45,18 @@ _GENERAL_DATASETS = (
 )
 _DEV_TEST_ONLY = ("Ontonotes", "MultiNERD", "WikiNeural")
 DATASETS = tuple(_BIO_DATASETS) + _GENERAL_DATASETS
+
+
+DOMAINS = ("biomedical", "general")
+
+
+def dataset_domain(name: Optional[str]) -> Optional[str]:
+    """"biomedical" or "general" for a known dataset, None for any other name (a user's corpus)."""
+    if name in _BIO_DATASETS:
+        return "biomedical"
+    if name in _GENERAL_DATASETS:
+        return "general"
+    return None
 
 
 def dataset_sources(name: str) -> Dict[str, Source]:

@@ -12,6 +12,7 @@ import torch
 from spacy.tokens import Doc
 from spacy.training import Example
 
+from ..corpora.datasets import dataset_domain
 from ..keys import DATASET_KEY, NEGATIVES_KEY, SYNTHETIC_PREFIX
 from ..layers.gliner_model import GlinerOutput
 from ..layers.span_model import span_mask
@@ -52,10 +53,12 @@ def training_rows(
     settings: TrainingSettings,
     spans_key: Optional[str],
     inventory: Sequence[str] = (),
+    teacher_types: Sequence[str] = (),
 ) -> List[TrainingRow]:
     """Rows for a batch of examples (gold from their reference docs). `descriptions` maps a label
-    to the prompt the model reads for it (the label itself if it has none); `inventory` are the
-    labels negatives may be drawn from (`neg_types_from = "inventory"`)."""
+    to the prompt the model reads for it (the label itself if it has none); `inventory` (gold
+    labels) and `teacher_types` (labels only synthetic docs have) are the labels negatives may be
+    drawn from (`neg_types_from = "inventory"`, `negative_inventories`)."""
     docs = [eg.reference for eg in examples]
     words = [doc_words(doc) for doc in docs]
     gold = [gold_spans(doc, w, spans_key) for doc, w in zip(docs, words)]
@@ -65,12 +68,30 @@ def training_rows(
         [doc.user_data.get(NEGATIVES_KEY) for doc in docs],
         settings,
         shared=checkpoint.is_bi_encoder,
-        inventory=inventory,
-        use_inventory=[not s for s in synthetic],
+        inventories=negative_inventories(docs, settings, inventory, teacher_types),
     )
     prompts = [tuple(descriptions.get(label, label) for label in labels) for labels in label_sets]
     per_doc = window_rows(checkpoint, words, gold, label_sets, prompts, synthetic)
     return [row for rows in per_doc for row in rows]
+
+
+def negative_inventories(
+    docs: Sequence[Doc], settings: TrainingSettings, inventory: Sequence[str], teacher_types: Sequence[str]
+) -> List[Sequence[str]]:
+    """Per doc, the labels its inventory negatives are drawn from: none for a teacher-annotated doc
+    (in-batch sampling), the gold labels for a gold doc, and the teacher's types too for a gold doc
+    of a dataset domain in `teacher_negatives_for` (a biomedical type is a true negative in news)."""
+    with_teacher = (*inventory, *(t for t in teacher_types if t not in set(inventory)))
+    pools: List[Sequence[str]] = []
+    for doc in docs:
+        dataset = str(doc.user_data.get(DATASET_KEY, ""))
+        if dataset.startswith(SYNTHETIC_PREFIX):
+            pools.append(())
+        elif dataset_domain(dataset) in settings.teacher_negatives_for:
+            pools.append(with_teacher)
+        else:
+            pools.append(inventory)
+    return pools
 
 
 def window_rows(

@@ -20,8 +20,7 @@ def sample_label_sets(
     settings: TrainingSettings,
     *,
     shared: bool,
-    inventory: Sequence[str] = (),
-    use_inventory: Optional[Sequence[bool]] = None,
+    inventories: Optional[Sequence[Sequence[str]]] = None,
 ) -> List[Tuple[str, ...]]:
     """One label set per example. `positives[i]` has one label per gold span of example i;
     `negatives[i]` are its explicit negative labels, or None to sample them from the batch.
@@ -33,11 +32,12 @@ def sample_label_sets(
     gold and explicit negative types, shuffled, cut to `max_types * batch size`, for every example.
 
     With `neg_types_from = "inventory"`, a uni-encoder example without explicit negatives draws
-    randint(0, max_types - n_gold_types) negatives from `inventory` (all labels the component
-    knows) instead: prompt lengths then range over 1..max_types, as users' label lists do, instead
-    of the reference's ~2 types per sentence, which leaves the model unused to long prompts.
-    `use_inventory[i]` False keeps example i on in-batch sampling (teacher-annotated docs: their
-    unannotated mentions are many, and in-batch negatives are as frequent as the type's positives).
+    randint(0, max_types - n_gold_types) negatives from its inventory `inventories[i]` (the labels
+    the component knows, `rows.negative_inventories`) instead: prompt lengths then range over
+    1..max_types, as users' label lists do, instead of the reference's ~2 types per sentence, which
+    leaves the model unused to long prompts. An empty inventory keeps the example on in-batch
+    sampling (teacher-annotated docs: their unannotated mentions are many, and in-batch negatives
+    are as frequent as the type's positives).
     """
     rng = random
     if shared:
@@ -49,13 +49,13 @@ def sample_label_sets(
     rng.shuffle(batch_types)
     batch_types = batch_types[:SAMPLED_NEGATIVES]
     label_sets = []
-    from_inventory = settings.neg_types_from == "inventory" and len(inventory) > 0
-    allowed = list(use_inventory) if use_inventory is not None else [True] * len(positives)
-    for pos, neg, inventory_ok in zip(positives, negatives, allowed):
+    from_inventory = settings.neg_types_from == "inventory"
+    pools = list(inventories) if inventories is not None else [()] * len(positives)
+    for pos, neg, inventory in zip(positives, negatives, pools):
         ratio = rng.randint(0, settings.max_neg_type_ratio) if settings.max_neg_type_ratio else 0
         if neg is not None:
             negs = list(neg)
-        elif from_inventory and inventory_ok:
+        elif from_inventory and inventory:
             gold = set(pos)
             pool = [label for label in inventory if label not in gold]
             room = max(settings.max_types - len(gold), 0 if gold else 1)
