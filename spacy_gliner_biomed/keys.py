@@ -18,3 +18,6 @@ SCORE_KEY = "gliner_biomed_score"
 SPLITS = ("train", "dev", "test")
 # A teacher-annotated doc's dataset is SYNTHETIC_PREFIX + the teacher's name (`teachers/base.py`).
 SYNTHETIC_PREFIX = "synthetic/"
+# The domains of the known datasets (`corpora.datasets.dataset_domain`), named by the training
+# setting `teacher_negatives_for`.
+DATASET_DOMAINS = ("biomedical", "general")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Dict, Optional
 
 from ..errors import Errors, GlinerError
-from ..keys import SPLITS
+from ..keys import DATASET_DOMAINS, SPLITS
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,14 @@ _DEV_TEST_ONLY = ("Ontonotes", "MultiNERD", "WikiNeural")
 DATASETS = tuple(_BIO_DATASETS) + _GENERAL_DATASETS
 
 
-DOMAINS = ("biomedical", "general")
-
-
 def dataset_domain(name: Optional[str]) -> Optional[str]:
-    """"biomedical" or "general" for a known dataset, None for any other name (a user's corpus)."""
+    """"biomedical" or "general" (`DATASET_DOMAINS`) for a known dataset, None for any other name
+    (a user's corpus)."""
+    biomedical, general = DATASET_DOMAINS
     if name in _BIO_DATASETS:
-        return "biomedical"
+        return biomedical
     if name in _GENERAL_DATASETS:
-        return "general"
+        return general
     return None
 
 

@@ -12,7 +12,6 @@ import torch
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from ..corpora.datasets import dataset_domain
 from ..keys import DATASET_KEY, NEGATIVES_KEY, SYNTHETIC_PREFIX
 from ..layers.gliner_model import GlinerOutput
 from ..layers.span_model import span_mask
@@ -81,7 +80,10 @@ def negative_inventories(
     """Per doc, the labels its inventory negatives are drawn from: none for a teacher-annotated doc
     (in-batch sampling), the gold labels for a gold doc, and the teacher's types too for a gold doc
     of a dataset domain in `teacher_negatives_for` (a biomedical type is a true negative in news)."""
-    with_teacher = (*inventory, *(t for t in teacher_types if t not in set(inventory)))
+    from ..corpora.datasets import dataset_domain  # training only: inference never loads the corpora package
+
+    gold = set(inventory)
+    with_teacher = (*inventory, *(t for t in teacher_types if t not in gold))
     pools: List[Sequence[str]] = []
     for doc in docs:
         dataset = str(doc.user_data.get(DATASET_KEY, ""))

@@ -2,8 +2,8 @@
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Optional, Sequence
 
-from ..corpora.datasets import DOMAINS
 from ..errors import Errors, GlinerError
+from ..keys import DATASET_DOMAINS
 
 
 @dataclass(frozen=True)
@@ -14,8 +14,8 @@ class TrainingSettings:
     # the other examples' gold types) or "inventory" (every label the component knows, as many as
     # randint(0, max_types - n_gold_types)), so training sees prompts as long as users write
     neg_types_from: str = "batch"
-    # with "inventory": gold examples of these dataset domains ("general", "biomedical"; see
-    # corpora/datasets.py) also draw negatives from the teacher's types (those only synthetic docs
+    # with "inventory": uni-encoder gold examples of these dataset domains ("general",
+    # "biomedical"; see corpora/datasets.py) also draw negatives from the teacher's types (those only synthetic docs
     # have). News or film text has no proteins or cell lines, so there a biomedical type is a true
     # negative; without it the model learns that teacher types fit any text and prompts with
     # biomedical types beside general ones collapse. Biomedical gold text is left out by default:
@@ -47,7 +47,7 @@ class TrainingSettings:
             ("loss_reduction", settings.loss_reduction in ("sum", "mean"), "'sum' or 'mean'"),
             ("neg_types_from", settings.neg_types_from in ("batch", "inventory"), "'batch' or 'inventory'"),
             ("teacher_negatives_for", isinstance(settings.teacher_negatives_for, (list, tuple))
-             and set(settings.teacher_negatives_for) <= set(DOMAINS), f"a list of {list(DOMAINS)}"),
+             and set(settings.teacher_negatives_for) <= set(DATASET_DOMAINS), f"a list of {list(DATASET_DOMAINS)}"),
             ("encoder_lr_scale", settings.encoder_lr_scale >= 0, ">= 0"),
             ("max_grad_norm", settings.max_grad_norm >= 0, ">= 0"),
             ("focal_gamma", settings.focal_gamma >= 0, ">= 0"),
